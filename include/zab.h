@@ -1,0 +1,465 @@
+/*
+ * zab.h - the public API of zab, an embeddable ZooKeeper-compatible
+ * consensus library.
+ *
+ * Conventions that hold for every declaration below unless it says otherwise:
+ *
+ *  - Errors are negative int codes; zab_strerror() names them. The data tree
+ *    answers with ZooKeeper's own numbers (ZAB_ENONODE is ZNONODE, -101), so a
+ *    host that speaks the ZooKeeper protocol maps nothing. The library's own
+ *    conditions (memory, corrupt input, limits) use codes below -1000.
+ *  - Strings are zab_str views (pointer + length, not NUL-terminated). The
+ *    library never keeps a pointer it was given: what it needs later, it copies.
+ *  - Pointers the library hands out (results, event paths) are borrowed: valid
+ *    until the next call on the same object, never to be freed by the caller.
+ *  - Objects are not thread-safe. One thread at a time may call into one
+ *    object; distinct objects may be used from distinct threads freely. No
+ *    function keeps global state.
+ */
+#ifndef ZAB_H
+#define ZAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && defined(ZAB_BUILDING)
+#define ZAB_API __attribute__((visibility("default")))
+#else
+#define ZAB_API
+#endif
+
+#define ZAB_VERSION_MAJOR 0
+#define ZAB_VERSION_MINOR 1
+#define ZAB_VERSION_PATCH 0
+#define ZAB_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------------ */
+/* Error codes                                                               */
+/* ------------------------------------------------------------------------ */
+
+enum {
+    ZAB_OK = 0,
+    /* ZooKeeper's codes, same numbers (KeeperException.Code / zookeeper.h). */
+    ZAB_ESYSTEM = -1,
+    ZAB_ERUNTIMEINCONSISTENCY = -2, /* multi: an op after the one that failed */
+    ZAB_EDATAINCONSISTENCY = -3,
+    ZAB_ECONNECTIONLOSS = -4,
+    ZAB_EMARSHALLING = -5,          /* a request body that does not decode */
+    ZAB_EUNIMPLEMENTED = -6,        /* unknown op; TTL without extended types */
+    ZAB_EOPERATIONTIMEOUT = -7,
+    ZAB_EBADARGUMENTS = -8,         /* bad path, flags, TTL; special paths */
+    ZAB_EAPI = -100,
+    ZAB_ENONODE = -101,
+    ZAB_ENOAUTH = -102,
+    ZAB_EBADVERSION = -103,
+    ZAB_ENOCHILDRENFOREPHEMERALS = -108,
+    ZAB_ENODEEXISTS = -110,
+    ZAB_ENOTEMPTY = -111,
+    ZAB_ESESSIONEXPIRED = -112,
+    ZAB_EINVALIDCALLBACK = -113,
+    ZAB_EINVALIDACL = -114,
+    ZAB_EAUTHFAILED = -115,
+    ZAB_ESESSIONMOVED = -118,
+    ZAB_ENOTREADONLY = -119,
+    ZAB_EEPHEMERALONLOCALSESSION = -120,
+    ZAB_ENOWATCHER = -121,
+    ZAB_EQUOTAEXCEEDED = -125,
+    ZAB_ETHROTTLED = -127,
+    /* The library's own conditions. */
+    ZAB_ENOMEM = -1001,   /* an allocation failed; nothing was changed */
+    ZAB_EINVAL = -1002,   /* the caller broke an API rule (documented per call) */
+    ZAB_ECORRUPT = -1003, /* bytes (snapshot, transaction) fail validation */
+    ZAB_ETOOBIG = -1004,  /* a length or count over a configured limit */
+    ZAB_EIO = -1005,      /* a host callback reported failure */
+    ZAB_EFAILED = -1006   /* the object stopped after an earlier fatal error */
+};
+
+/* A static English description of any code; never NULL. Any thread. */
+ZAB_API const char *zab_strerror(int code);
+
+/* ------------------------------------------------------------------------ */
+/* Small value types                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* A string view: len bytes at ptr, not NUL-terminated, may contain any byte. */
+typedef struct zab_str {
+    const char *ptr;
+    uint32_t len;
+} zab_str;
+
+/* A view of a string literal. */
+#define ZAB_STR(lit) ((zab_str){ (lit), (uint32_t)(sizeof(lit) - 1) })
+
+/* A view of a NUL-terminated string (NULL gives the empty view). */
+ZAB_API zab_str zab_str_c(const char *s);
+
+/* A growable byte buffer owned by the caller. Start it zeroed ({0}); release
+ * its memory with zab_buf_free(). Functions that produce bytes append to it. */
+typedef struct zab_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} zab_buf;
+
+/* Make room for at least extra more bytes. 0 or ZAB_ENOMEM (buf unchanged). */
+ZAB_API int zab_buf_reserve(zab_buf *buf, size_t extra);
+/* Append len bytes. 0 or ZAB_ENOMEM (buf unchanged). */
+ZAB_API int zab_buf_append(zab_buf *buf, const void *bytes, size_t len);
+/* Free the memory and zero the struct; the buffer may be used again. */
+ZAB_API void zab_buf_free(zab_buf *buf);
+
+/* Permissions (ZooDefs.Perms). */
+enum {
+    ZAB_PERM_READ = 1,
+    ZAB_PERM_WRITE = 2,
+    ZAB_PERM_CREATE = 4,
+    ZAB_PERM_DELETE = 8,
+    ZAB_PERM_ADMIN = 16,
+    ZAB_PERM_ALL = 31
+};
+
+/* An identity: scheme "world", "auth", "digest", "ip" or "super". */
+typedef struct zab_id {
+    zab_str scheme;
+    zab_str id;
+} zab_id;
+
+/* One ACL entry. */
+typedef struct zab_acl {
+    int32_t perms;
+    zab_id id;
+} zab_acl;
+
+/* ZooKeeper's well-known lists, one entry each: world:anyone with every
+ * permission (OPEN_ACL_UNSAFE), world:anyone read (READ_ACL_UNSAFE), and every
+ * permission for the creator's authenticated identities (CREATOR_ALL_ACL). */
+ZAB_API extern const zab_acl zab_acl_open[1];
+ZAB_API extern const zab_acl zab_acl_read[1];
+ZAB_API extern const zab_acl zab_acl_creator[1];
+
+/* The digest identity for "user:password": writes "user:BASE64(SHA1(
+ * user:password))" to out (NUL-terminated) and returns its length, or
+ * ZAB_EINVAL when the input has no ':' (ZooKeeper's digest provider refuses
+ * it too) and ZAB_ETOOBIG when cap is too small (cap >= user length + 30
+ * always suffices). Any thread. */
+ZAB_API int zab_digest_id(zab_str user_password, char *out, size_t cap);
+
+/* Node metadata, exactly ZooKeeper's Stat as a client sees it. */
+typedef struct zab_stat {
+    int64_t czxid;
+    int64_t mzxid;
+    int64_t ctime;
+    int64_t mtime;
+    int32_t version;
+    int32_t cversion;
+    int32_t aversion;
+    int64_t ephemeral_owner;
+    int32_t data_length;
+    int32_t num_children;
+    int64_t pzxid;
+} zab_stat;
+
+/* ------------------------------------------------------------------------ */
+/* Operations and requests                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Operation types: ZooKeeper's opcode numbers (ZooDefs.OpCode). */
+enum {
+    ZAB_OP_ERROR = -1,          /* result slot of a failed multi */
+    ZAB_OP_CREATE = 1,
+    ZAB_OP_DELETE = 2,
+    ZAB_OP_EXISTS = 3,
+    ZAB_OP_GET_DATA = 4,
+    ZAB_OP_SET_DATA = 5,
+    ZAB_OP_GET_ACL = 6,
+    ZAB_OP_SET_ACL = 7,
+    ZAB_OP_GET_CHILDREN = 8,
+    ZAB_OP_SYNC = 9,
+    ZAB_OP_PING = 11,
+    ZAB_OP_GET_CHILDREN2 = 12,
+    ZAB_OP_CHECK = 13,          /* only inside a multi */
+    ZAB_OP_MULTI = 14,
+    ZAB_OP_CREATE2 = 15,
+    ZAB_OP_RECONFIG = 16,
+    ZAB_OP_CHECK_WATCHES = 17,
+    ZAB_OP_REMOVE_WATCHES = 18,
+    ZAB_OP_CREATE_CONTAINER = 19,
+    ZAB_OP_DELETE_CONTAINER = 20,
+    ZAB_OP_CREATE_TTL = 21,
+    ZAB_OP_MULTI_READ = 22,
+    ZAB_OP_AUTH = 100,
+    ZAB_OP_SET_WATCHES = 101,
+    ZAB_OP_SASL = 102,
+    ZAB_OP_GET_EPHEMERALS = 103,
+    ZAB_OP_GET_ALL_CHILDREN_NUMBER = 104,
+    ZAB_OP_SET_WATCHES2 = 105,
+    ZAB_OP_ADD_WATCH = 106,
+    ZAB_OP_WHO_AM_I = 107,
+    ZAB_OP_CREATE_SESSION = -10,
+    ZAB_OP_CLOSE_SESSION = -11
+};
+
+/* Create modes (CreateMode). */
+enum {
+    ZAB_PERSISTENT = 0,
+    ZAB_EPHEMERAL = 1,
+    ZAB_PERSISTENT_SEQUENTIAL = 2,
+    ZAB_EPHEMERAL_SEQUENTIAL = 3,
+    ZAB_CONTAINER = 4,
+    ZAB_PERSISTENT_WITH_TTL = 5,
+    ZAB_PERSISTENT_SEQUENTIAL_WITH_TTL = 6
+};
+
+/* addWatch modes (AddWatchMode). */
+enum { ZAB_WATCH_PERSISTENT = 0, ZAB_WATCH_PERSISTENT_RECURSIVE = 1 };
+
+/* Watcher types for checkWatches / removeWatches (WatcherType). */
+enum {
+    ZAB_WATCHER_CHILDREN = 1,
+    ZAB_WATCHER_DATA = 2,
+    ZAB_WATCHER_ANY = 3,
+    ZAB_WATCHER_PERSISTENT = 4,
+    ZAB_WATCHER_PERSISTENT_RECURSIVE = 5
+};
+
+/* One operation. Fields an operation does not use are ignored. Every pointer
+ * is borrowed for the duration of the call it is passed to. */
+typedef struct zab_op {
+    int32_t type;         /* ZAB_OP_* */
+    zab_str path;         /* the znode; getEphemerals: the prefix */
+    const void *data;     /* create, setData; createSession: 16-byte password */
+    int32_t data_len;     /* bytes at data; -1 = null data (ZooKeeper's null) */
+    int32_t flags;        /* create: ZAB_PERSISTENT..; addWatch: ZAB_WATCH_*;
+                             check/removeWatches: ZAB_WATCHER_* */
+    int32_t version;      /* delete, setData, setACL, check: expected version,
+                             -1 for any */
+    int32_t watch;        /* exists, getData, getChildren(2): leave a watch */
+    int32_t timeout;      /* createSession: session timeout in ms */
+    int64_t ttl;          /* createTTL: milliseconds; -1 otherwise */
+    const zab_acl *acl;   /* create, setACL: nacl entries */
+    uint32_t nacl;
+} zab_op;
+
+/* Builders for the common operations; path is NUL-terminated and borrowed.
+ * They only fill a struct: any thread. */
+ZAB_API zab_op zab_op_create(const char *path, const void *data, int32_t len,
+                     const zab_acl *acl, uint32_t nacl, int32_t mode);
+ZAB_API zab_op zab_op_delete(const char *path, int32_t version);
+ZAB_API zab_op zab_op_set_data(const char *path, const void *data, int32_t len,
+                       int32_t version);
+ZAB_API zab_op zab_op_set_acl(const char *path, const zab_acl *acl, uint32_t nacl,
+                      int32_t version);
+ZAB_API zab_op zab_op_check(const char *path, int32_t version);
+ZAB_API zab_op zab_op_read(int32_t type, const char *path, int32_t watch);
+
+/* A client request: one operation, or a multi / multiRead of several.
+ * session is the requesting session (0: the system session, which needs no
+ * createSession, cannot own ephemerals and is used for internal requests);
+ * auth lists the identities of the client's connection (e.g. ip:127.0.0.1,
+ * digest:user:hash); world:anyone is implied. */
+typedef struct zab_request {
+    int32_t type;          /* ops[0].type, or ZAB_OP_MULTI / ZAB_OP_MULTI_READ */
+    int64_t session;
+    const zab_id *auth;
+    uint32_t nauth;
+    const zab_op *ops;
+    uint32_t nops;         /* 1 unless type is a multi */
+} zab_request;
+
+/* The outcome of one operation. Borrowed pointers stay valid until the next
+ * call on the tree that produced them. */
+typedef struct zab_result {
+    int32_t type;          /* the op's type (create2, createContainer and
+                              createTTL report ZAB_OP_CREATE2 inside a multi);
+                              ZAB_OP_ERROR for a failed multi's slots */
+    int32_t err;           /* ZAB_OK or ZooKeeper's code */
+    zab_stat stat;         /* of the node (getChildren2: the parent) */
+    zab_str path;          /* create: the actual path, with any sequence */
+    const void *data;      /* getData */
+    int32_t data_len;      /* -1 for null data */
+    const zab_str *names;  /* getChildren(2): child names, in no set order;
+                              getEphemerals: full paths */
+    uint32_t nnames;
+    const zab_acl *acl;    /* getACL */
+    uint32_t nacl;
+    int64_t count;         /* getAllChildrenNumber */
+} zab_result;
+
+/* The outcome of a request. */
+typedef struct zab_reply {
+    int32_t err;           /* ReplyHeader.err: the op's code for a single op;
+                              ZAB_OK for multi and multiRead (see results) */
+    int64_t zxid;          /* apply: the transaction's; reads: last applied */
+    const zab_result *results;
+    uint32_t nresults;
+} zab_reply;
+
+/* ------------------------------------------------------------------------ */
+/* The data tree                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Watch event types (Watcher.Event.EventType) and the one state a server sends. */
+enum {
+    ZAB_EVENT_NONE = -1,
+    ZAB_EVENT_CREATED = 1,
+    ZAB_EVENT_DELETED = 2,
+    ZAB_EVENT_DATA_CHANGED = 3,
+    ZAB_EVENT_CHILDREN_CHANGED = 4
+};
+enum { ZAB_STATE_SYNC_CONNECTED = 3 };
+
+typedef struct zab_event {
+    int32_t type;          /* ZAB_EVENT_* */
+    int32_t state;         /* ZAB_STATE_SYNC_CONNECTED */
+    zab_str path;          /* borrowed for the callback only */
+    int64_t zxid;          /* the triggering transaction; -1 for setWatches */
+} zab_event;
+
+/* Called once per event per watcher, synchronously from inside the tree call
+ * that triggered it (apply or set_watches), on that call's thread, in
+ * ZooKeeper's order. It must not call back into the same tree. */
+typedef void (*zab_watch_fn)(void *ctx, int64_t watcher, const zab_event *ev);
+
+typedef struct zab_tree_config {
+    uint32_t max_data;     /* largest znode data; 0 = 1 MiB */
+    int extended_types;    /* non-zero allows TTL nodes (zookeeper.extendedTypesEnabled) */
+    int skip_acl;          /* non-zero disables ACL checks (zookeeper.skipACL) */
+    zab_str super_digest;  /* "super:BASE64(SHA1(super:password))": a connection
+                              holding digest identity with this value passes
+                              every ACL check; copied */
+    uint64_t hash_seed;    /* seeds the child tables; same on every replica */
+    zab_watch_fn on_watch; /* may be NULL: events are then discarded */
+    void *watch_ctx;
+} zab_tree_config;
+
+typedef struct zab_tree zab_tree;
+
+/* A new tree holding /, /zookeeper, /zookeeper/quota and /zookeeper/config as
+ * a fresh ZooKeeper server has them; cfg may be NULL for the defaults and is
+ * copied. Returns NULL when memory runs out. */
+ZAB_API zab_tree *zab_tree_new(const zab_tree_config *cfg);
+ZAB_API void zab_tree_free(zab_tree *tree);
+
+/* Execute a read-class request locally against the applied tree: exists,
+ * getData, getACL, getChildren, getChildren2, getAllChildrenNumber,
+ * getEphemerals, multiRead, and the watch-table requests addWatch,
+ * checkWatches and removeWatches. A watch left by a read belongs to watcher
+ * req->session. Fills *reply (borrowed) and returns reply->err; ZAB_EINVAL
+ * for a write-class type, ZAB_ENOMEM when memory runs out (nothing changed). */
+ZAB_API int zab_tree_read(zab_tree *tree, const zab_request *req, zab_reply *reply);
+
+/* The leader's half of a write: validate a write-class request (create*,
+ * delete, setData, setACL, multi, createSession, closeSession,
+ * deleteContainer) in ZooKeeper's check order against the applied tree plus
+ * every change prepared but not yet applied, and append the transaction for
+ * zxid, timestamped now_ms, to txn. A request that fails validation still
+ * yields a transaction (an error transaction: ZooKeeper consumes the zxid)
+ * whose apply reports the error. zxid must exceed every zxid prepared or
+ * applied before. Returns 0; ZAB_ETOOBIG for data over max_data (no
+ * transaction: refuse it at the edge); ZAB_EINVAL for a read-class request
+ * or a zxid out of order; ZAB_ENOMEM. On error txn is unchanged. */
+ZAB_API int zab_tree_prepare(zab_tree *tree, const zab_request *req, int64_t zxid,
+                     int64_t now_ms, zab_buf *txn);
+
+/* Forget every prepared-but-unapplied change (a leader that stops leading). */
+ZAB_API void zab_tree_prepare_reset(zab_tree *tree);
+
+/* Every replica's half: apply the transaction txn (len bytes, untrusted) for
+ * zxid, which must exceed the last applied zxid. Fires the watches and fills
+ * *reply (borrowed) with what the requesting client is to be told. Returns 0
+ * when applied (reply->err may still carry the request's error);
+ * ZAB_ECORRUPT when the bytes do not decode or do not fit the tree (nothing
+ * changed); ZAB_EINVAL for a zxid out of order; ZAB_ENOMEM, after which the
+ * tree may be half-changed and answers ZAB_EFAILED from then on (fail-stop:
+ * rebuild the replica from its snapshot and log). */
+ZAB_API int zab_tree_apply(zab_tree *tree, int64_t zxid, const void *txn, size_t len,
+                   zab_reply *reply);
+
+/* Re-register a reconnecting client's watches (SetWatches / SetWatches2) for
+ * watcher, with the client's last seen zxid: per path, send the events the
+ * client missed or leave the watch, as ZooKeeper does. kind is one of
+ * ZAB_SETWATCH_*. Returns 0 or ZAB_ENOMEM. */
+enum {
+    ZAB_SETWATCH_DATA = 0,
+    ZAB_SETWATCH_EXIST = 1,
+    ZAB_SETWATCH_CHILD = 2,
+    ZAB_SETWATCH_PERSISTENT = 3,
+    ZAB_SETWATCH_PERSISTENT_RECURSIVE = 4
+};
+ZAB_API int zab_tree_set_watches(zab_tree *tree, int64_t watcher, const zab_id *auth,
+                         uint32_t nauth, int64_t relative_zxid, int kind,
+                         const zab_str *paths, uint32_t npaths);
+
+/* Drop every watch of watcher (its connection closed). */
+ZAB_API void zab_tree_drop_watcher(zab_tree *tree, int64_t watcher);
+
+/* A live session's timeout and 16-byte password: ZAB_OK, or
+ * ZAB_ESESSIONEXPIRED when the tree knows no such session. */
+ZAB_API int zab_tree_session(const zab_tree *tree, int64_t session, int32_t *timeout,
+                     uint8_t passwd[16]);
+
+typedef struct zab_tree_stats {
+    int64_t last_zxid;     /* last applied */
+    uint64_t digest;       /* of nodes and sessions; equal on equal replicas */
+    uint64_t nodes;        /* including / and /zookeeper's nodes */
+    uint64_t ephemerals;
+    uint64_t sessions;
+    uint64_t data_bytes;   /* sum of data and path lengths */
+    uint64_t watches;      /* (watcher, path, kind) registrations */
+    uint64_t watched_paths;
+    uint64_t watchers;
+    uint64_t pending;      /* prepared changes not yet applied */
+} zab_tree_stats;
+ZAB_API void zab_tree_stats_get(const zab_tree *tree, zab_tree_stats *out);
+
+/* Snapshots. A write function consumes all len bytes and returns 0, or a
+ * negative code to stop. A read function copies up to len bytes into bytes
+ * and returns how many (0 only at the end of the input), or a negative code
+ * to stop; like read(2), it may return fewer than asked. */
+typedef int (*zab_write_fn)(void *ctx, const void *bytes, size_t len);
+typedef long (*zab_read_fn)(void *ctx, void *bytes, size_t len);
+
+/* Serialize the whole tree, its sessions and its digest. Returns 0, or the
+ * first negative code the write function returned. The tree is unchanged. */
+ZAB_API int zab_tree_save(const zab_tree *tree, zab_write_fn write, void *ctx);
+
+/* Replace the tree's contents with a snapshot read from the read function.
+ * The bytes are untrusted: every length and count is bounded and the digest
+ * is checked. Watches and prepared changes are dropped. Returns 0;
+ * ZAB_ECORRUPT for bytes that are not a valid snapshot, ZAB_ENOMEM, or the
+ * read function's code: on any error the tree is exactly as it was. */
+ZAB_API int zab_tree_load(zab_tree *tree, zab_read_fn read, void *ctx);
+
+/* zab_tree_load from len bytes in memory. */
+ZAB_API int zab_tree_load_mem(zab_tree *tree, const void *bytes, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* The ZooKeeper client wire protocol (jute)                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Decode the body of a client request (the bytes after its RequestHeader)
+ * for opcode into *req, whose pointers then point into body and into
+ * scratch (a caller-owned buffer the decoder reuses; keep both alive while
+ * req is used). The session and auth fields of req are left zero for the
+ * caller to fill. Returns 0; ZAB_EMARSHALLING for bytes that do not decode;
+ * ZAB_EUNIMPLEMENTED for an opcode with no request body to decode here;
+ * ZAB_ENOMEM. Allocation is bounded by a small multiple of len. */
+ZAB_API int zab_zk_decode_request(int32_t opcode, const void *body, size_t len,
+                          zab_request *req, zab_buf *scratch);
+
+/* Append the encoding of a request's body (the inverse of the above). */
+ZAB_API int zab_zk_encode_request(const zab_request *req, zab_buf *out);
+
+/* Append the body of the reply to a request of type opcode (what follows
+ * the ReplyHeader): nothing when reply->err is not ZAB_OK, else the response
+ * record ZooKeeper sends for that opcode. Returns 0 or ZAB_ENOMEM. */
+ZAB_API int zab_zk_encode_reply(int32_t opcode, const zab_reply *reply, zab_buf *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ZAB_H */
