@@ -80,7 +80,8 @@ static int check_version(int32_t current, int32_t expected)
  * that every change to a node meets the same pending record. */
 static zab_str parent_of(zab_str path)
 {
-    return zab_path_parent(path);
+    zab_str parent = zab_path_parent(path);
+    return parent.len ? parent : ZAB_STR("/"); /* "/" itself: a sequential create */
 }
 
 /* The parent record after one child more or less. */

@@ -162,10 +162,10 @@ static int save_nodes(out *o, const zab_tree *t, const uint32_t *position)
         size_t first = len;
         uint32_t i = 0;
         for (zab_znode *c; (c = zab_node_next_child(n, &i));) stack[len++] = c;
-        for (size_t a = first, b = len - 1; a < b; a++, b--) {
+        for (size_t a = first, b = len; a + 1 < b; a++, b--) {
             const zab_znode *tmp = stack[a];
-            stack[a] = stack[b];
-            stack[b] = tmp;
+            stack[a] = stack[b - 1];
+            stack[b - 1] = tmp;
         }
     }
     free(stack);
