@@ -599,6 +599,7 @@ static long read_mem(void *ctx, void *bytes, size_t len)
     mem_src *m = ctx;
     if (len > m->left) len = m->left;
     if (len > LONG_MAX) len = LONG_MAX;
+    if (!len) return 0;
     memcpy(bytes, m->p, len);
     m->p += len;
     m->left -= len;
