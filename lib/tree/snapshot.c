@@ -345,22 +345,24 @@ static void load_acl(in *s, zab_tree *t, uint32_t *idx)
     free(list);
 }
 
-static uint32_t *load_acls(in *s, zab_tree *t, uint32_t *count)
+/* The lists, interned; *loaded counts those that hold a reference in the
+ * returned map (the claimed count is only a claim). */
+static uint32_t *load_acls(in *s, zab_tree *t, uint32_t *loaded)
 {
-    *count = get_u32(s);
+    uint32_t claimed = get_u32(s);
     uint32_t *map = NULL;
-    for (uint32_t i = 0; i < *count && !s->err; i++) {
+    *loaded = 0;
+    for (uint32_t i = 0; i < claimed && !s->err; i++) {
         if ((i & (i - 1)) == 0) {
             uint32_t *m = realloc(map, (i ? (size_t)i * 2 : 1) * sizeof(*m));
             if (!m) {
                 fail(s, ZAB_ENOMEM);
-                *count = i;
                 break;
             }
             map = m;
         }
         load_acl(s, t, &map[i]);
-        if (s->err) *count = i; /* only lists 0..i-1 hold references */
+        if (!s->err) *loaded = i + 1;
     }
     return map;
 }
