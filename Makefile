@@ -48,7 +48,6 @@ TESTS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(sort $(wildcard tests/helpers/*.c))
 TEST_HELPER_OBJ := $(TEST_HELPERS:%.c=$(BUILD)/%.o)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
-FUZZERS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCHES := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
@@ -98,19 +97,25 @@ $(BUILD)/tests/%: tests/%.c $(STATIC) $(TEST_HELPER_OBJ) $(wildcard tests/*.h te
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(CHECK_CFLAGS) $< $(TEST_HELPER_OBJ) -o $@ \
 	    $(LDFLAGS_ALL) $(STATIC) $(CHECK_LIBS) -lpthread -lm
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(STATIC)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -DZAB_FUZZ_MAIN $< -o $@ $(LDFLAGS_ALL) $(STATIC) -lpthread
-
 $(BUILD)/bench/%: tests/bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $< -o $@ $(LDFLAGS_ALL) $(STATIC) -lpthread -lm
 
 # Every test binary runs; the summary counts them all before failing.
-check: all $(TESTS) $(FUZZERS)
+check: all $(TESTS)
 	@BUILD=$(BUILD) CC="$(CC)" sh tests/run.sh $(TESTS)
 
-fuzz: $(FUZZERS)
+# libFuzzer binaries (clang): build/fuzz/<target>; run e.g.
+#   build/fuzz/fuzz_snapshot -max_total_time=60
+# The same targets run over seeded corpora in `make check`.
+fuzz:
+	$(MAKE) CC=clang SANITIZE=1 lib
+	@mkdir -p build/fuzz
+	for f in $(FUZZ_SRC); do \
+	    clang $(STD) -g -O1 -Iinclude -Ilib -Itests -DZAB_LIBFUZZER \
+	        -fsanitize=fuzzer,address,undefined $$f build/clang-san/libzab.a \
+	        -o build/fuzz/$$(basename $$f .c) || exit 1; \
+	done
 
 valgrind: all $(TESTS)
 	@BUILD=$(BUILD) CC="$(CC)" VALGRIND=1 sh tests/run.sh $(TESTS)
