@@ -358,10 +358,15 @@ ZAB_API int zab_tree_read(zab_tree *tree, const zab_request *req, zab_reply *rep
  * every change prepared but not yet applied, and append the transaction for
  * zxid, timestamped now_ms, to txn. A request that fails validation still
  * yields a transaction (an error transaction: ZooKeeper consumes the zxid)
- * whose apply reports the error. zxid must exceed every zxid prepared or
- * applied before. Returns 0; ZAB_ETOOBIG for data over max_data (no
- * transaction: refuse it at the edge); ZAB_EINVAL for a read-class request
- * or a zxid out of order; ZAB_ENOMEM. On error txn is unchanged. */
+ * whose apply reports the error. A multi holding an op that may not appear
+ * in one (a host that could not decode a client's multi passes one op of
+ * type ZAB_OP_ERROR) fails whole with ZAB_EMARSHALLING, as ZooKeeper's does.
+ * zxid must exceed every zxid prepared or applied before. Returns 0;
+ * ZAB_ETOOBIG for data over max_data or a multi of over 65536 ops (no
+ * transaction: refuse it at the edge); ZAB_EUNIMPLEMENTED for a top-level
+ * check (ZooKeeper answers it so and closes the connection); ZAB_EINVAL for
+ * a read-class request, a malformed request struct or a zxid out of order;
+ * ZAB_ENOMEM. On error txn is unchanged. */
 ZAB_API int zab_tree_prepare(zab_tree *tree, const zab_request *req, int64_t zxid,
                      int64_t now_ms, zab_buf *txn);
 
@@ -451,12 +456,20 @@ ZAB_API int zab_tree_load_mem(zab_tree *tree, const void *bytes, size_t len);
 ZAB_API int zab_zk_decode_request(int32_t opcode, const void *body, size_t len,
                           zab_request *req, zab_buf *scratch);
 
-/* Append the encoding of a request's body (the inverse of the above). */
+/* Append the encoding of a request's body (the inverse of the above; fields
+ * an op's record does not carry decode as 0, ttl as -1). Returns 0;
+ * ZAB_EINVAL for a request the wire cannot express (a single op whose type
+ * differs from req->type, a sub-op of the wrong kind, a length over
+ * INT32_MAX, a count with a NULL array); ZAB_EUNIMPLEMENTED for an opcode
+ * decoded elsewhere; ZAB_ENOMEM. On error out is unchanged. */
 ZAB_API int zab_zk_encode_request(const zab_request *req, zab_buf *out);
 
 /* Append the body of the reply to a request of type opcode (what follows
  * the ReplyHeader): nothing when reply->err is not ZAB_OK, else the response
- * record ZooKeeper sends for that opcode. Returns 0 or ZAB_ENOMEM. */
+ * record ZooKeeper sends for that opcode. Returns 0; ZAB_EUNIMPLEMENTED for
+ * whoAmI, sasl, reconfig and unknown opcodes (the host encodes those);
+ * ZAB_EINVAL for a reply with no result for a single op, or a multi result
+ * type no client can read; ZAB_ENOMEM. On error out is unchanged. */
 ZAB_API int zab_zk_encode_reply(int32_t opcode, const zab_reply *reply, zab_buf *out);
 
 #ifdef __cplusplus

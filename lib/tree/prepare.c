@@ -351,8 +351,6 @@ static int check_request(const zab_tree *t, const zab_request *req)
     if (req->type == ZAB_OP_CHECK) return ZAB_EUNIMPLEMENTED; /* multi only */
     if (req->type == ZAB_OP_MULTI) {
         if (req->nops > ZAB_TXN_MAX_OPS) return ZAB_ETOOBIG;
-        for (uint32_t i = 0; i < req->nops; i++)
-            if (!multi_op_allowed(req->ops[i].type)) return ZAB_EINVAL;
     } else if (req->nops != 1 || req->ops[0].type != req->type || !single_op_allowed(req->type)) {
         return ZAB_EINVAL;
     }
@@ -383,7 +381,16 @@ int zab_tree_prepare(zab_tree *t, const zab_request *req, int64_t zxid, int64_t 
                     .kind = req->type == ZAB_OP_MULTI ? ZAB_TXN_MULTI : ZAB_TXN_SINGLE };
     txn.ops = n ? zab_arena_alloc(&t->scratch, n * sizeof(*txn.ops)) : NULL;
     if (n && !txn.ops) return ZAB_ENOMEM;
-    for (uint32_t i = 0; i < n; i++) {
+    /* A multi ZooKeeper cannot decode (an op of another kind inside) still
+     * consumes a zxid: the whole request fails with MARSHALLINGERROR. */
+    for (uint32_t i = 0; txn.kind == ZAB_TXN_MULTI && i < n; i++) {
+        if (!multi_op_allowed(req->ops[i].type)) {
+            txn.kind = ZAB_TXN_FAILED;
+            txn.err = ZAB_EMARSHALLING;
+            txn.err_type = ZAB_OP_MULTI;
+        }
+    }
+    for (uint32_t i = 0; txn.kind != ZAB_TXN_FAILED && i < n; i++) {
         rc = prep_op(&p, &req->ops[i], &txn.ops[i]);
         if (rc == ZAB_ENOMEM) goto fail;
         if (rc) {

@@ -24,8 +24,11 @@ typedef struct zab_reader {
 
 static inline zab_reader zab_reader_init(const void *bytes, size_t len)
 {
-    zab_reader r = { (const uint8_t *)bytes, (const uint8_t *)bytes + len, 0 };
-    if (!bytes) r.p = r.end = NULL;
+    zab_reader r = { NULL, NULL, 0 };
+    if (bytes) {
+        r.p = (const uint8_t *)bytes;
+        r.end = r.p + len;
+    }
     return r;
 }
 
