@@ -282,24 +282,12 @@ static int32_t multi_result_type(int32_t type)
     return type;
 }
 
-static int results(zab_tree *t, zab_reply *reply, uint32_t n)
-{
-    if (!n) return 0;
-    zab_result *res = zab_arena_alloc(&t->scratch, n * sizeof(*res));
-    if (!res) return ZAB_ENOMEM;
-    memset(res, 0, n * sizeof(*res));
-    for (uint32_t i = 0; i < n; i++) res[i].data_len = -1;
-    reply->results = res;
-    reply->nresults = n;
-    return 0;
-}
-
 static int apply_txn(applier *a, zab_reply *reply)
 {
     const zab_txn *txn = a->txn;
     zab_tree *t = a->t;
     uint32_t n = txn->kind == ZAB_TXN_FAILED ? 1 : txn->nops;
-    if (results(t, reply, n)) return ZAB_ENOMEM;
+    if (zab_tree_results(t, reply, n)) return ZAB_ENOMEM;
     zab_result *res = (zab_result *)reply->results;
     switch (txn->kind) {
     case ZAB_TXN_FAILED:
@@ -336,8 +324,8 @@ int zab_tree_apply(zab_tree *t, int64_t zxid, const void *bytes, size_t len, zab
     applier a = { t, &txn, zxid };
     if (!rc) rc = check_all(&a);
     if (rc) return rc;
-    reply->zxid = zxid;
     rc = apply_txn(&a, reply);
+    reply->zxid = zxid;
     if (rc) {
         /* Out of memory part-way: the replica no longer matches its peers'
          * history and must be rebuilt from its snapshot and log. */

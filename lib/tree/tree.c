@@ -316,7 +316,7 @@ static int is_watch_table_type(int32_t type)
            type == ZAB_OP_REMOVE_WATCHES;
 }
 
-static int reply_results(zab_tree *t, zab_reply *reply, uint32_t n)
+int zab_tree_results(zab_tree *t, zab_reply *reply, uint32_t n)
 {
     memset(reply, 0, sizeof(*reply));
     reply->zxid = t->last_zxid;
@@ -344,7 +344,7 @@ int zab_tree_read(zab_tree *t, const zab_request *req, zab_reply *reply)
     } else if (!is_read_type(req->type) && !is_watch_table_type(req->type)) {
         return reply->err = ZAB_EINVAL;
     }
-    if (reply_results(t, reply, req->nops)) return reply->err = ZAB_ENOMEM;
+    if (zab_tree_results(t, reply, req->nops)) return reply->err = ZAB_ENOMEM;
     zab_result *res = (zab_result *)reply->results;
     if (!multi) {
         int rc = is_watch_table_type(req->type)

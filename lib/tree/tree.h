@@ -63,6 +63,10 @@ static inline const zab_acl *zab_tree_node_acl(const zab_tree *t, const zab_znod
     return zab_acl_get(&t->acls, n->acl, nacl);
 }
 
+/* Start *reply (zxid: the last applied) with n zeroed results from the
+ * scratch arena. 0 or ZAB_ENOMEM. */
+int zab_tree_results(zab_tree *t, zab_reply *reply, uint32_t n);
+
 /* unref callback for pending records. */
 void zab_tree_unref_acl(void *tree, uint32_t acl);
 
