@@ -7,7 +7,8 @@
  * the same bytes give the same value on every platform.
  *
  * Inputs of up to 16 bytes (most znode names) take one branch chain to two
- * overlapping word loads and two mixing steps.
+ * overlapping word loads and two multiplies, after the two that derive the
+ * secrets from the seed.
  */
 #include "util/prim.h"
 
