@@ -508,15 +508,8 @@ const zab_acl *zab_acl_masked(const zab_acl *acl, uint32_t n, zab_arena *scratch
  * Free slots (refs 0, list NULL) are kept in a skew heap ordered by index,
  * so the lowest one is found in logarithmic time however many there are.
  * A free slot's n field links its left child and its hash field its right
- * child (slot + 1; 0 for none). The root lives in the n field of one
- * sentinel entry allocated past the last slot: v[cap].
+ * child (slot + 1; 0 for none); the cache's free_root names the root.
  */
-
-static uint32_t *zab_acl_free_root(zab_acl_cache *c)
-{
-    assert(c->v);
-    return &c->v[c->cap].n;
-}
 
 static uint32_t zab_acl_free_merge(zab_acl_entry *v, uint32_t a, uint32_t b)
 {
@@ -544,18 +537,16 @@ static void zab_acl_free_push(zab_acl_cache *c, uint32_t pos)
 {
     c->v[pos].n = 0;
     c->v[pos].hash = 0;
-    uint32_t *root = zab_acl_free_root(c);
-    *root = zab_acl_free_merge(c->v, *root, pos + 1);
+    c->free_root = zab_acl_free_merge(c->v, c->free_root, pos + 1);
 }
 
 /* The lowest free slot, taken out of the heap; UINT32_MAX when none. */
 static uint32_t zab_acl_free_pop(zab_acl_cache *c)
 {
-    if (!c->v || !*zab_acl_free_root(c)) return UINT32_MAX;
-    uint32_t *root = zab_acl_free_root(c);
-    uint32_t pos = *root - 1;
+    if (!c->free_root) return UINT32_MAX;
+    uint32_t pos = c->free_root - 1;
     zab_acl_entry *e = &c->v[pos];
-    *root = zab_acl_free_merge(c->v, e->n, (uint32_t)e->hash);
+    c->free_root = zab_acl_free_merge(c->v, e->n, (uint32_t)e->hash);
     e->n = 0;
     e->hash = 0;
     return pos;
@@ -563,7 +554,7 @@ static uint32_t zab_acl_free_pop(zab_acl_cache *c)
 
 static int zab_acl_slot_free(const zab_acl_cache *c)
 {
-    return c->v && c->v[c->cap].n != 0;
+    return c->free_root != 0;
 }
 
 void zab_acl_cache_init(zab_acl_cache *c)
@@ -667,11 +658,9 @@ static int zab_acl_reserve(zab_acl_cache *c)
     if (!zab_acl_slot_free(c) && c->len == c->cap) {
         if (c->cap >= UINT32_MAX / 4) return ZAB_ENOMEM;
         uint32_t cap = c->cap ? c->cap * 2 : 8;
-        zab_acl_entry *v = realloc(c->v, ((size_t)cap + 1) * sizeof *v);
+        zab_acl_entry *v = realloc(c->v, (size_t)cap * sizeof *v);
         if (!v) return ZAB_ENOMEM;
-        uint32_t root = c->v ? v[c->cap].n : 0;
-        memset(v + c->cap, 0, ((size_t)cap + 1 - c->cap) * sizeof *v);
-        v[cap].n = root;
+        memset(v + c->cap, 0, ((size_t)cap - c->cap) * sizeof *v);
         c->v = v;
         c->cap = cap;
     }

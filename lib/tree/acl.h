@@ -58,6 +58,7 @@ typedef struct zab_acl_cache {
     uint32_t *index;    /* open-addressed table of v positions + 1; 0 empty */
     uint32_t mask;      /* index has mask + 1 slots */
     uint32_t live;      /* entries with refs > 0 */
+    uint32_t free_root; /* heap of free slots below len (slot + 1; 0 none) */
 } zab_acl_cache;
 
 void zab_acl_cache_init(zab_acl_cache *c);
