@@ -310,8 +310,9 @@ START_TEST(create_under_ephemeral)
 }
 END_TEST
 
-/* observed: no CREATE on the parent -> ZNOAUTH, for sequential creates too;
- * the ACL check precedes full path validation and the existence check. */
+/* observed: no CREATE on the parent -> ZNOAUTH, for sequential creates too,
+ * for an existing child and for "/nc/.": the ACL check precedes full path
+ * validation and the existence check. */
 START_TEST(create_without_create_permission)
 {
     td *d = new_driver();

@@ -18,16 +18,23 @@
 #define S2 INT64_C(0x0100000b26e90001)
 #define GONE INT64_C(0x0100000b26e9ffff)
 
-static td *new_driver(void)
+/* Followers join before the first write so they see every transaction. */
+static td *driver_with_followers(int followers)
 {
     zab_tree_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.extended_types = 1;
     td *d = td_new(&cfg);
+    for (int i = 0; i < followers; i++) td_add_follower(d);
     ck_assert_int_eq(td_session_open(d, S1, 30000)->err, ZAB_OK);
     ck_assert_int_eq(td_session_open(d, S2, 30000)->err, ZAB_OK);
     ck_assert_int_eq(td_create(d, S1, "/m", "", ZAB_PERSISTENT)->err, ZAB_OK);
     return d;
+}
+
+static td *new_driver(void)
+{
+    return driver_with_followers(0);
 }
 
 static zab_op op_create(const char *path, const char *data, int32_t mode)
@@ -303,8 +310,9 @@ START_TEST(multi_failure_positions)
 }
 END_TEST
 
-/* A failed multi leaves the parent's sequence counter where it was: the
- * next sequential name is the one the rolled-back create would have got. */
+/* observed: a failed multi leaves the parent's sequence counter where it
+ * was: the next sequential name is the one the rolled-back create would
+ * have got. */
 START_TEST(multi_failure_keeps_sequence_counter)
 {
     td *d = new_driver();
@@ -318,8 +326,8 @@ START_TEST(multi_failure_keeps_sequence_counter)
 }
 END_TEST
 
-/* A failure after a delete-then-create of the same path restores the
- * original node exactly. */
+/* observed: a failure after a delete-then-create of the same path leaves
+ * the original node exactly as it was ([0, 0, -103]). */
 START_TEST(multi_failure_restores_replaced_node)
 {
     td *d = new_driver();
@@ -416,8 +424,7 @@ END_TEST
 /* Followers apply the same multi to the same state. */
 START_TEST(multi_replicates)
 {
-    td *d = new_driver();
-    td_add_follower(d);
+    td *d = driver_with_followers(2);
     ck_assert_int_eq(td_create(d, S1, "/m/x", "", ZAB_PERSISTENT)->err, ZAB_OK);
     zab_op ok[3] = { op_create("/m/s", "", ZAB_PERSISTENT_SEQUENTIAL),
                      op_create2("/m/e", "", ZAB_EPHEMERAL), op_set("/m/x", "v", 0) };
@@ -476,8 +483,8 @@ START_TEST(multi_read_partial_failure)
 }
 END_TEST
 
-/* multiRead checks READ per op and never leaves a watch, even when the op
- * asks for one. */
+/* observed: multiRead checks READ per op (ZNOAUTH in that slot only); it
+ * never leaves a watch, even when the op asks for one. */
 START_TEST(multi_read_acl_and_no_watch)
 {
     td *d = new_driver();

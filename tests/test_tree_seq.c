@@ -98,9 +98,9 @@ START_TEST(failed_creates_do_not_advance)
 }
 END_TEST
 
-/* A sequential create whose suffixed name exists already fails with
- * ZNODEEXISTS and, like every failed create, leaves the counter alone: the
- * next attempt computes the same name and fails the same way until some
+/* observed: a sequential create whose suffixed name exists already fails
+ * with ZNODEEXISTS and, like every failed create, leaves the counter alone:
+ * the next attempt computes the same name and fails the same way until some
  * other create under the parent moves the counter on. */
 START_TEST(sequential_name_collision)
 {

@@ -18,15 +18,22 @@
 #define S1 INT64_C(0x0100000b26e90000)
 #define S2 INT64_C(0x0100000b26e90001)
 
-static td *new_driver(void)
+/* Followers join before the first write so they see every transaction. */
+static td *driver_with_followers(int followers)
 {
     zab_tree_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.extended_types = 1;
     td *d = td_new(&cfg);
+    for (int i = 0; i < followers; i++) td_add_follower(d);
     ck_assert_int_eq(td_session_open(d, S1, 30000)->err, ZAB_OK);
     ck_assert_int_eq(td_session_open(d, S2, 30000)->err, ZAB_OK);
     return d;
+}
+
+static td *new_driver(void)
+{
+    return driver_with_followers(0);
 }
 
 static void assert_stat_eq(zab_stat a, zab_stat b)
@@ -419,8 +426,8 @@ END_TEST
  * time it was applied, and every replica stores the same value. */
 START_TEST(times_come_from_prepare)
 {
-    td *d = new_driver();
-    int f = td_add_follower(d);
+    td *d = driver_with_followers(1);
+    const int f = 1;
     td_set_clock(d, 5000);
     zab_op a = zab_op_create("/a", "", 0, zab_acl_open, 1, ZAB_PERSISTENT);
     zab_op b = zab_op_create("/b", "", 0, zab_acl_open, 1, ZAB_PERSISTENT);

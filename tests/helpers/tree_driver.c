@@ -206,6 +206,8 @@ zab_tree *td_tree(td *d)
 int td_add_follower(td *d)
 {
     ck_assert_int_lt(d->ntrees, 1 + TD_MAX_FOLLOWERS);
+    ck_assert_msg(d->last_zxid == 0 && td_next_zxid(d) == ((int64_t)d->epoch << 32 | 1),
+                  "add followers before the first write");
     int replica = d->ntrees;
     d->trees[replica] = td_make_tree(d, replica);
     d->ntrees++;

@@ -86,8 +86,9 @@ void td_free(td *d);
 zab_tree *td_tree(td *d);
 
 /* Add a follower replica built from the same configuration; returns its
- * replica number (1, 2, ...). The leader is replica 0. A follower only sees
- * transactions applied after it was added. */
+ * replica number (1, 2, ...). The leader is replica 0. Followers must be
+ * added before the first write, so that every replica applies the same
+ * history. */
 int td_add_follower(td *d);
 zab_tree *td_replica(td *d, int replica);
 /* Fail the test unless every replica reports the same last zxid, digest and
