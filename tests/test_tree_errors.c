@@ -609,6 +609,122 @@ START_TEST(data_default_limit)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Validation against prepared, unapplied changes                            */
+/* ------------------------------------------------------------------------ */
+
+static zab_request one(int64_t session, const zab_op *op)
+{
+    zab_request req = { .type = op->type, .session = session, .ops = op, .nops = 1 };
+    return req;
+}
+
+/* Writes are judged against the tree as it will be once everything already
+ * prepared commits (ZooKeeper's outstanding changes). */
+START_TEST(pending_changes_are_seen)
+{
+    td *d = new_driver();
+    ck_assert_int_eq(td_create(d, S1, "/e", "", ZAB_PERSISTENT)->err, ZAB_OK);
+    zab_op c1 = zab_op_create("/p", "", 0, zab_acl_open, 1, ZAB_PERSISTENT);
+    zab_op c2 = zab_op_create("/p", "", 0, zab_acl_open, 1, ZAB_PERSISTENT);
+    zab_op kid = zab_op_create("/p/k", "", 0, zab_acl_open, 1, ZAB_PERSISTENT);
+    zab_op eph = zab_op_create("/eph", "", 0, zab_acl_open, 1, ZAB_EPHEMERAL);
+    zab_op under = zab_op_create("/eph/k", "", 0, zab_acl_open, 1, ZAB_PERSISTENT);
+    zab_op del = zab_op_delete("/e", -1);
+    zab_op set = zab_op_set_data("/e", "x", 1, -1);
+    zab_op set2 = zab_op_set_data("/p", "x", 1, 0);
+    zab_op set3 = zab_op_set_data("/p", "y", 1, 0);
+    zab_request reqs[9] = { one(S1, &c1), one(S1, &c2), one(S1, &kid), one(S1, &eph),
+                            one(S1, &under), one(S1, &del), one(S1, &set), one(S1, &set2),
+                            one(S1, &set3) };
+    const int32_t want[9] = { ZAB_OK, ZAB_ENODEEXISTS, ZAB_OK, ZAB_OK,
+                              ZAB_ENOCHILDRENFOREPHEMERALS, ZAB_OK, ZAB_ENONODE, ZAB_OK,
+                              ZAB_EBADVERSION };
+    td_txn txns[9];
+    for (int i = 0; i < 9; i++) ck_assert_int_eq(td_prepare(d, &reqs[i], &txns[i]), ZAB_OK);
+    ck_assert_uint_gt(td_stats(d).pending, 0);
+    for (int i = 0; i < 9; i++)
+        ck_assert_msg(td_apply(d, &txns[i])->err == want[i], "request %d", i);
+    ck_assert_uint_eq(td_stats(d).pending, 0);
+    ck_assert_int_eq(td_stat(d, "/p").version, 1);
+    ck_assert_int_eq(td_stat(d, "/p").num_children, 1);
+    ck_assert(!td_node_exists(d, "/e"));
+    td_free(d);
+}
+END_TEST
+
+/* A prepared setACL governs requests prepared after it: a client whose
+ * permission it revokes is refused even before it commits. */
+START_TEST(pending_set_acl_governs_later_requests)
+{
+    td *d = new_driver();
+    ck_assert_int_eq(td_create(d, S1, "/a", "", ZAB_PERSISTENT)->err, ZAB_OK);
+    zab_op acl = zab_op_set_acl("/a", acl_read_only, 1, -1);
+    zab_op set = zab_op_set_data("/a", "x", 1, -1);
+    zab_op kid = zab_op_create("/a/k", "", 0, zab_acl_open, 1, ZAB_PERSISTENT);
+    zab_request r1 = one(S1, &acl), r2 = one(S2, &set), r3 = one(S2, &kid);
+    td_txn t1, t2, t3;
+    ck_assert_int_eq(td_prepare(d, &r1, &t1), ZAB_OK);
+    ck_assert_int_eq(td_prepare(d, &r2, &t2), ZAB_OK);
+    ck_assert_int_eq(td_prepare(d, &r3, &t3), ZAB_OK);
+    ck_assert_int_eq(td_apply(d, &t1)->err, ZAB_OK);
+    ck_assert_int_eq(td_apply(d, &t2)->err, ZAB_ENOAUTH);
+    ck_assert_int_eq(td_apply(d, &t3)->err, ZAB_ENOAUTH);
+    ck_assert_int_eq(td_stat(d, "/a").version, 0);
+    ck_assert_int_eq(td_stat(d, "/a").aversion, 1);
+    td_free(d);
+}
+END_TEST
+
+/* A prepared multi that fails leaves no pending trace: a later request
+ * prepared before it commits sees the tree without it. */
+START_TEST(pending_failed_multi_leaves_nothing)
+{
+    td *d = new_driver();
+    ck_assert_int_eq(td_create(d, S1, "/p", "", ZAB_PERSISTENT)->err, ZAB_OK);
+    zab_op ops[3] = { zab_op_create("/p/x", "", 0, zab_acl_open, 1, ZAB_PERSISTENT),
+                      zab_op_create("/p/s", "", 0, zab_acl_open, 1, ZAB_PERSISTENT_SEQUENTIAL),
+                      zab_op_check("/p/nope", -1) };
+    zab_request rm = { .type = ZAB_OP_MULTI, .session = S1, .ops = ops, .nops = 3 };
+    zab_op again = zab_op_create("/p/x", "", 0, zab_acl_open, 1, ZAB_PERSISTENT);
+    zab_op seq = zab_op_create("/p/s", "", 0, zab_acl_open, 1, ZAB_PERSISTENT_SEQUENTIAL);
+    zab_request ra = one(S1, &again), rs = one(S1, &seq);
+    td_txn tm, ta, ts;
+    ck_assert_int_eq(td_prepare(d, &rm, &tm), ZAB_OK);
+    ck_assert_int_eq(td_prepare(d, &ra, &ta), ZAB_OK);
+    ck_assert_int_eq(td_prepare(d, &rs, &ts), ZAB_OK);
+    const td_reply *r = td_apply(d, &tm);
+    ck_assert_int_eq(r->err, ZAB_OK);
+    ck_assert_int_eq(r->results[2].err, ZAB_ENONODE);
+    ck_assert_int_eq(td_apply(d, &ta)->err, ZAB_OK);
+    r = td_apply(d, &ts);
+    ck_assert_int_eq(r->err, ZAB_OK);
+    ck_assert_str_eq(r->r->path, "/p/s0000000001");
+    td_free(d);
+}
+END_TEST
+
+/* A leader that stops leading forgets what it prepared; the same writes
+ * can be prepared again. */
+START_TEST(prepare_reset_forgets_pending)
+{
+    td *d = new_driver();
+    zab_op c = zab_op_create("/p", "", 0, zab_acl_open, 1, ZAB_PERSISTENT);
+    zab_request rc = one(S1, &c);
+    td_txn t1, t2;
+    ck_assert_int_eq(td_prepare(d, &rc, &t1), ZAB_OK);
+    ck_assert_uint_gt(td_stats(d).pending, 0);
+    zab_tree_prepare_reset(td_tree(d));
+    zab_buf_free(&t1.bytes);
+    ck_assert_uint_eq(td_stats(d).pending, 0);
+    ck_assert(!td_node_exists(d, "/p"));
+    ck_assert_int_eq(td_prepare(d, &rc, &t2), ZAB_OK);
+    ck_assert_int_eq(td_apply(d, &t2)->err, ZAB_OK);
+    ck_assert(td_node_exists(d, "/p"));
+    td_free(d);
+}
+END_TEST
+
 static Suite *tree_errors_suite(void)
 {
     Suite *s = suite_create("tree_errors");
@@ -643,6 +759,13 @@ static Suite *tree_errors_suite(void)
     tc = tcase_create("read");
     tcase_add_test(tc, read_path_handling);
     tcase_add_test(tc, read_without_read_permission);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("pending");
+    tcase_add_test(tc, pending_changes_are_seen);
+    tcase_add_test(tc, pending_set_acl_governs_later_requests);
+    tcase_add_test(tc, pending_failed_multi_leaves_nothing);
+    tcase_add_test(tc, prepare_reset_forgets_pending);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");

@@ -227,6 +227,27 @@ START_TEST(pending_creates_advance_counter)
 }
 END_TEST
 
+/* A prepared, unapplied delete does not lower the counter either. */
+START_TEST(pending_delete_keeps_counter)
+{
+    td *d = new_driver();
+    ck_assert_int_eq(td_create(d, S1, "/t/a", "", ZAB_PERSISTENT)->err, ZAB_OK);
+    ck_assert_int_eq(td_create(d, S1, "/t/b", "", ZAB_PERSISTENT)->err, ZAB_OK);
+    zab_op del = zab_op_delete("/t/b", -1);
+    zab_op seq = zab_op_create("/t/s", "", 0, zab_acl_open, 1, ZAB_PERSISTENT_SEQUENTIAL);
+    zab_request rd = { .type = del.type, .session = S1, .ops = &del, .nops = 1 };
+    zab_request rs = { .type = seq.type, .session = S1, .ops = &seq, .nops = 1 };
+    td_txn td1, td2;
+    ck_assert_int_eq(td_prepare(d, &rd, &td1), ZAB_OK);
+    ck_assert_int_eq(td_prepare(d, &rs, &td2), ZAB_OK);
+    ck_assert_int_eq(td_apply(d, &td1)->err, ZAB_OK);
+    const td_reply *r = td_apply(d, &td2);
+    ck_assert_int_eq(r->err, ZAB_OK);
+    ck_assert_str_eq(r->r->path, "/t/s0000000002");
+    td_free(d);
+}
+END_TEST
+
 /* The counter is a signed 32-bit int that wraps to "-2147483648" after
  * 2^31 - 1 creates; reaching it takes 2^31 creates under one parent, far
  * beyond a unit test, so the wrap is not exercised here. */
@@ -246,6 +267,7 @@ static Suite *tree_seq_suite(void)
     tcase_add_test(tc, ephemeral_sequential);
     tcase_add_test(tc, counters_are_per_parent);
     tcase_add_test(tc, pending_creates_advance_counter);
+    tcase_add_test(tc, pending_delete_keeps_counter);
     suite_add_tcase(s, tc);
     return s;
 }
