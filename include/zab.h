@@ -346,7 +346,8 @@ ZAB_API void zab_tree_free(zab_tree *tree);
 
 /* Execute a read-class request locally against the applied tree: exists,
  * getData, getACL, getChildren, getChildren2, getAllChildrenNumber,
- * getEphemerals, multiRead, and the watch-table requests addWatch,
+ * getEphemerals, multiRead (one holding any other op: ZAB_EMARSHALLING),
+ * and the watch-table requests addWatch,
  * checkWatches and removeWatches. A watch left by a read belongs to watcher
  * req->session. Fills *reply (borrowed) and returns reply->err; ZAB_EINVAL
  * for a write-class type, ZAB_ENOMEM when memory runs out (nothing changed). */

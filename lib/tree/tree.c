@@ -338,9 +338,10 @@ int zab_tree_read(zab_tree *t, const zab_request *req, zab_reply *reply)
     int multi = req->type == ZAB_OP_MULTI_READ;
     if (!multi && (req->nops != 1 || req->ops[0].type != req->type)) return reply->err = ZAB_EINVAL;
     if (multi) {
+        /* Any other op in a multiRead is a request ZooKeeper cannot decode. */
         for (uint32_t i = 0; i < req->nops; i++)
             if (req->ops[i].type != ZAB_OP_GET_DATA && req->ops[i].type != ZAB_OP_GET_CHILDREN)
-                return reply->err = ZAB_EINVAL;
+                return reply->err = ZAB_EMARSHALLING;
     } else if (!is_read_type(req->type) && !is_watch_table_type(req->type)) {
         return reply->err = ZAB_EINVAL;
     }
