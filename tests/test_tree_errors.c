@@ -85,6 +85,30 @@ static void assert_unchanged(td *d, zab_tree_stats before)
 /* create                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* observed: a final path is judged as the UTF-16 text Java decodes: é,
+ * U+00A0, U+D7FF, U+F900, U+FFEF, a space, "..." and ".a" are fine; U+007F,
+ * U+0080, U+E000 (private use), U+FFFF, any code point above U+FFFF (emoji),
+ * and bytes that are not UTF-8 (decoded to U+FFFD) -> ZBADARGUMENTS. */
+START_TEST(create_path_unicode)
+{
+    td *d = new_driver();
+    ck_assert_int_eq(td_create(d, S1, "/u", "", ZAB_PERSISTENT)->err, ZAB_OK);
+    static const char *const ok[] = { "/u/\xc3\xa9", "/u/\xc2\xa0", "/u/\xed\x9f\xbf",
+                                      "/u/\xef\xa4\x80", "/u/\xef\xbf\xaf", "/u/a b",
+                                      "/u/...", "/u/.a" };
+    static const char *const bad[] = { "/u/\x7f", "/u/\xc2\x80", "/u/\xee\x80\x80",
+                                       "/u/\xef\xbf\xbf", "/u/\xf0\x9f\x98\x80", "/u/\xff",
+                                       "/u/\xc0\xaf" };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        ck_assert_msg(td_create(d, S1, ok[i], "", ZAB_PERSISTENT)->err == ZAB_OK, "ok %zu", i);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(td_create(d, S1, bad[i], "", ZAB_PERSISTENT)->err == ZAB_EBADARGUMENTS,
+                      "bad %zu", i);
+    ck_assert_int_eq(td_stat(d, "/u").num_children, (int)(sizeof(ok) / sizeof(ok[0])));
+    td_free(d);
+}
+END_TEST
+
 /* observed: an empty ACL list wins over both NODEEXISTS and a missing
  * parent (the ACL fix-up precedes the parent and existence checks). */
 START_TEST(create_empty_acl_first)
@@ -731,6 +755,7 @@ static Suite *tree_errors_suite(void)
     TCase *tc = tcase_create("create");
     tcase_add_test(tc, create_empty_acl_first);
     tcase_add_test(tc, create_path_checks_order);
+    tcase_add_test(tc, create_path_unicode);
     tcase_add_test(tc, create_existing_builtin);
     tcase_add_test(tc, create_unknown_flags);
     tcase_add_test(tc, create_ttl_without_extended_types);

@@ -382,6 +382,37 @@ START_TEST(multi_with_read_op)
 }
 END_TEST
 
+/* observed: a sub-op type a multi may not carry (setACL here) is a
+ * marshalling error for the whole request; the zxid is consumed. */
+START_TEST(multi_with_unsupported_op)
+{
+    td *d = new_driver();
+    zab_op ops[2] = { op_create("/m/z", "", ZAB_PERSISTENT),
+                      zab_op_set_acl("/m", zab_acl_open, 1, -1) };
+    int64_t zxid = td_next_zxid(d);
+    const td_reply *r = td_multi(d, S1, ops, 2);
+    ck_assert_int_eq(r->rc, ZAB_OK);
+    ck_assert_int_eq(r->err, ZAB_EMARSHALLING);
+    ck_assert_int_eq(r->zxid, zxid);
+    ck_assert(!td_node_exists(d, "/m/z"));
+    ck_assert_int_eq(td_stat(d, "/m").aversion, 0);
+    td_free(d);
+}
+END_TEST
+
+/* observed: deleting, in the same multi, a node given a child earlier in
+ * it -> [0, 0, -111]. */
+START_TEST(multi_delete_not_empty)
+{
+    td *d = new_driver();
+    zab_op ops[3] = { op_create("/m/p", "", ZAB_PERSISTENT),
+                      op_create("/m/p/c", "", ZAB_PERSISTENT), zab_op_delete("/m/p", -1) };
+    assert_failed(td_multi(d, S1, ops, 3), 3, 2, ZAB_ENOTEMPTY);
+    ck_assert(!td_node_exists(d, "/m/p"));
+    td_free(d);
+}
+END_TEST
+
 /* A multi by a session the tree does not know fails in its first sub-op
  * (each sub-op makes the session check) and applies nothing. */
 START_TEST(multi_unknown_session)
@@ -510,6 +541,23 @@ START_TEST(multi_read_acl_and_no_watch)
 }
 END_TEST
 
+/* observed: a write op inside a multiRead -> ZMARSHALLINGERROR for the
+ * whole request, nothing written, no zxid consumed. */
+START_TEST(multi_read_with_write_op)
+{
+    td *d = new_driver();
+    int64_t last = td_last_zxid(d);
+    zab_op ops[2] = { zab_op_read(ZAB_OP_GET_DATA, "/m", 0),
+                      op_create("/m/x", "", ZAB_PERSISTENT) };
+    const td_reply *r = td_read_multi(d, S1, ops, 2);
+    ck_assert_int_eq(r->rc, ZAB_OK);
+    ck_assert_int_eq(r->err, ZAB_EMARSHALLING);
+    ck_assert(!td_node_exists(d, "/m/x"));
+    ck_assert_int_eq(td_stats(d).last_zxid, last);
+    td_free(d);
+}
+END_TEST
+
 START_TEST(multi_read_empty)
 {
     td *d = new_driver();
@@ -541,12 +589,15 @@ static Suite *tree_multi_suite(void)
     tcase_add_test(tc, multi_empty);
     tcase_add_test(tc, multi_with_read_op);
     tcase_add_test(tc, multi_unknown_session);
+    tcase_add_test(tc, multi_with_unsupported_op);
+    tcase_add_test(tc, multi_delete_not_empty);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("multi_read");
     tcase_add_test(tc, multi_read_partial_failure);
     tcase_add_test(tc, multi_read_acl_and_no_watch);
     tcase_add_test(tc, multi_read_empty);
+    tcase_add_test(tc, multi_read_with_write_op);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -683,6 +683,43 @@ START_TEST(get_ephemerals_prefix)
 }
 END_TEST
 
+/* data_bytes counts every node's path and data length. */
+START_TEST(stats_data_bytes)
+{
+    td *d = new_driver(0);
+    uint64_t base = td_stats(d).data_bytes;
+    ck_assert_int_eq(td_create(d, S1, "/abc", "12345", ZAB_PERSISTENT)->err, ZAB_OK);
+    ck_assert_uint_eq(td_stats(d).data_bytes, base + 4 + 5);
+    ck_assert_int_eq(td_set(d, S1, "/abc", "1", -1)->err, ZAB_OK);
+    ck_assert_uint_eq(td_stats(d).data_bytes, base + 4 + 1);
+    ck_assert_int_eq(td_set(d, S1, "/abc", NULL, -1)->err, ZAB_OK);
+    ck_assert_uint_eq(td_stats(d).data_bytes, base + 4);
+    ck_assert_uint_eq(td_stats(d).nodes, 5);
+    ck_assert_int_eq(td_delete(d, S1, "/abc", -1)->err, ZAB_OK);
+    ck_assert_uint_eq(td_stats(d).data_bytes, base);
+    ck_assert_uint_eq(td_stats(d).nodes, 4);
+    td_free(d);
+}
+END_TEST
+
+/* An ip entry matches connections whose address lies in its network. */
+START_TEST(ip_acl_matches_network)
+{
+    td *d = new_driver(0);
+    zab_acl net[1] = { { ZAB_PERM_ALL, { ZAB_STR("ip"), ZAB_STR("10.0.0.0/8") } } };
+    ck_assert_int_eq(td_create_acl(d, S1, "/net", "v", net, 1, ZAB_PERSISTENT)->err, ZAB_OK);
+    td_auth_add(d, S1, "ip", "10.1.2.3");
+    td_auth_add(d, S2, "ip", "11.0.0.1");
+    ck_assert_int_eq(td_get(d, S1, "/net", 0)->err, ZAB_OK);
+    ck_assert_int_eq(td_get(d, S2, "/net", 0)->err, ZAB_ENOAUTH);
+    /* observed: a 127.0.0.1 client is refused by 10.0.0.0/8. */
+    td_auth_clear(d, S2);
+    td_auth_add(d, S2, "ip", "127.0.0.1");
+    ck_assert_int_eq(td_get(d, S2, "/net", 0)->err, ZAB_ENOAUTH);
+    td_free(d);
+}
+END_TEST
+
 /* A read is not a write: the tree refuses read-class requests in prepare
  * and write-class requests in read. */
 START_TEST(read_and_write_classes)
@@ -732,6 +769,7 @@ static Suite *tree_ops_suite(void)
     tcase_add_test(tc, missing_node_reads);
     tcase_add_test(tc, empty_path_reads_root);
     tcase_add_test(tc, read_and_write_classes);
+    tcase_add_test(tc, stats_data_bytes);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("children");
@@ -746,6 +784,7 @@ static Suite *tree_ops_suite(void)
     tcase_add_test(tc, get_acl_masks_digest_without_admin);
     tcase_add_test(tc, get_acl_needs_read_or_admin);
     tcase_add_test(tc, acl_duplicates_and_perms);
+    tcase_add_test(tc, ip_acl_matches_network);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -170,6 +170,32 @@ START_TEST(closed_session_cannot_write)
 }
 END_TEST
 
+/* observed: an ephemeral deleted by another session and re-created by it
+ * belongs to the new owner, and a persistent node re-created at an
+ * ephemeral's path belongs to nobody: closing the first session removes
+ * neither. */
+START_TEST(close_session_spares_recreated_paths)
+{
+    td *d = new_driver();
+    ck_assert_int_eq(td_create(d, S1, "/e1", "", ZAB_EPHEMERAL)->err, ZAB_OK);
+    ck_assert_int_eq(td_delete(d, S2, "/e1", -1)->err, ZAB_OK);
+    ck_assert_int_eq(td_create(d, S2, "/e1", "", ZAB_EPHEMERAL)->err, ZAB_OK);
+    ck_assert_int_eq(td_create(d, S1, "/e2", "", ZAB_EPHEMERAL)->err, ZAB_OK);
+    ck_assert_int_eq(td_delete(d, S1, "/e2", -1)->err, ZAB_OK);
+    ck_assert_int_eq(td_create(d, S1, "/e2", "", ZAB_PERSISTENT)->err, ZAB_OK);
+    ck_assert_uint_eq(td_ephemerals(d, S1, "/")->r->nnames, 0);
+    ck_assert_int_eq(td_session_close(d, S1)->err, ZAB_OK);
+    ck_assert(td_node_exists(d, "/e1"));
+    ck_assert(td_node_exists(d, "/e2"));
+    ck_assert_int_eq(td_stat(d, "/e1").ephemeral_owner, S2);
+    const td_reply *r = td_ephemerals(d, S2, "/");
+    ck_assert_uint_eq(r->r->nnames, 1);
+    ck_assert_str_eq(r->r->names[0], "/e1");
+    ck_assert_uint_eq(td_stats(d).ephemerals, 1);
+    td_free(d);
+}
+END_TEST
+
 /* The system session needs no createSession for persistent nodes. */
 START_TEST(system_session_writes)
 {
@@ -423,6 +449,7 @@ static Suite *tree_session_suite(void)
     tcase_add_test(tc, closed_session_cannot_write);
     tcase_add_test(tc, system_session_writes);
     tcase_add_test(tc, close_session_twice);
+    tcase_add_test(tc, close_session_spares_recreated_paths);
     tcase_add_test(tc, close_after_pending_ephemeral);
     tcase_add_test(tc, write_after_pending_close);
     suite_add_tcase(s, tc);

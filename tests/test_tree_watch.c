@@ -125,6 +125,23 @@ START_TEST(exists_on_missing_node_watches_creation)
 }
 END_TEST
 
+/* observed: a read refused with ZNOAUTH leaves no watch (getData,
+ * getChildren; exists too, which checks READ in 3.9). */
+START_TEST(refused_reads_leave_no_watch)
+{
+    td *d = new_driver();
+    zab_acl no_read = { ZAB_PERM_ALL & ~ZAB_PERM_READ, { ZAB_STR("world"), ZAB_STR("anyone") } };
+    ck_assert_int_eq(td_create_acl(d, A, "/nr", "", &no_read, 1, ZAB_PERSISTENT)->err, ZAB_OK);
+    ck_assert_int_eq(td_get(d, W1, "/nr", 1)->err, ZAB_ENOAUTH);
+    ck_assert_int_eq(td_children(d, W1, "/nr", 1)->err, ZAB_ENOAUTH);
+    ck_assert_int_eq(td_children2(d, W1, "/nr", 1)->err, ZAB_ENOAUTH);
+    ck_assert_int_eq(td_exists(d, W1, "/nr", 1)->err, ZAB_ENOAUTH);
+    ck_assert_int_eq(td_check_watches(d, W1, "/nr", ZAB_WATCHER_ANY)->err, ZAB_ENOWATCHER);
+    ck_assert_uint_eq(td_stats(d).watches, 0);
+    td_free(d);
+}
+END_TEST
+
 /* A child watch fires NodeChildrenChanged on the parent's path for a child
  * create or delete, NodeDeleted when the watched node itself goes, and
  * nothing for the node's own setData. */
@@ -735,6 +752,7 @@ static Suite *tree_watch_suite(void)
     tcase_add_test(tc, get_data_watch_is_one_shot);
     tcase_add_test(tc, data_watch_fires_on_delete);
     tcase_add_test(tc, exists_on_missing_node_watches_creation);
+    tcase_add_test(tc, refused_reads_leave_no_watch);
     tcase_add_test(tc, child_watch);
     tcase_add_test(tc, root_child_watch);
     tcase_add_test(tc, delete_event_order);
