@@ -318,6 +318,47 @@ START_TEST(create_ttl_disabled)
 }
 END_TEST
 
+/* deleteContainer (the container reaper's request, sent by the system
+ * session): PrepRequestProcessor checks the path (special paths ->
+ * ZBADARGUMENTS), then existence, then children (ZNOTEMPTY), then refuses a
+ * session's ephemeral (ZBADVERSION); no ACL is consulted. A delete it makes
+ * is a delete like any other: the parent's pzxid and cversion move and the
+ * watches fire. */
+START_TEST(delete_container)
+{
+    td *d = new_driver(0);
+    zab_acl no_delete = { ZAB_PERM_ALL & ~ZAB_PERM_DELETE, { ZAB_STR("world"), ZAB_STR("anyone") } };
+    ck_assert_int_eq(td_create_acl(d, S1, "/p", "", &no_delete, 1, ZAB_PERSISTENT)->err, ZAB_OK);
+    ck_assert_int_eq(td_create_container(d, S1, "/p/c", "")->err, ZAB_OK);
+    ck_assert_int_eq(td_create(d, S1, "/p/c/kid", "", ZAB_PERSISTENT)->err, ZAB_OK);
+    ck_assert_int_eq(td_create(d, S1, "/p/e", "", ZAB_EPHEMERAL)->err, ZAB_OK);
+
+    zab_op op = zab_op_delete("/p/c", -1);
+    op.type = ZAB_OP_DELETE_CONTAINER;
+    ck_assert_int_eq(td_write(d, 0, op)->err, ZAB_ENOTEMPTY);
+    ck_assert_int_eq(td_delete(d, S1, "/p/c/kid", -1)->err, ZAB_OK);
+    ck_assert_int_eq(td_exists(d, S2, "/p/c", 1)->err, ZAB_OK);
+    ck_assert_int_eq(td_children(d, S2, "/p", 1)->err, ZAB_OK);
+    zab_stat before = td_stat(d, "/p");
+    int64_t zxid = td_next_zxid(d);
+    ck_assert_int_eq(td_write(d, 0, op)->err, ZAB_OK);
+    ck_assert(!td_node_exists(d, "/p/c"));
+    zab_stat after = td_stat(d, "/p");
+    ck_assert_int_eq(after.pzxid, zxid);
+    ck_assert_int_eq(after.cversion, before.cversion + 1);
+    ck_assert_uint_eq(td_count_events(d, S2, ZAB_EVENT_DELETED, "/p/c"), 1);
+    ck_assert_uint_eq(td_count_events(d, S2, ZAB_EVENT_CHILDREN_CHANGED, "/p"), 1);
+
+    ck_assert_int_eq(td_write(d, 0, op)->err, ZAB_ENONODE);
+    op.path = ZAB_STR("/p/e");
+    ck_assert_int_eq(td_write(d, 0, op)->err, ZAB_EBADVERSION);
+    ck_assert(td_node_exists(d, "/p/e"));
+    op.path = ZAB_STR("/zookeeper");
+    ck_assert_int_eq(td_write(d, 0, op)->err, ZAB_EBADARGUMENTS);
+    td_free(d);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Data                                                                      */
 /* ------------------------------------------------------------------------ */
@@ -759,6 +800,7 @@ static Suite *tree_ops_suite(void)
     tcase_add_test(tc, create_container);
     tcase_add_test(tc, create_ttl_enabled);
     tcase_add_test(tc, create_ttl_disabled);
+    tcase_add_test(tc, delete_container);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("data");
