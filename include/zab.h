@@ -258,7 +258,10 @@ ZAB_API zab_op zab_op_read(int32_t type, const char *path, int32_t watch);
 
 /* A client request: one operation, or a multi / multiRead of several.
  * session is the requesting session (0: the system session, which needs no
- * createSession, cannot own ephemerals and is used for internal requests);
+ * createSession and is used for internal requests; an ephemeral create by it
+ * fails with ZAB_ESESSIONEXPIRED, as ZooKeeper's does for an unknown
+ * session); closing a session that is already closed succeeds and changes
+ * nothing, as in ZooKeeper;
  * auth lists the identities of the client's connection (e.g. ip:127.0.0.1,
  * digest:user:hash); world:anyone is implied. */
 typedef struct zab_request {

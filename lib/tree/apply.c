@@ -92,8 +92,6 @@ static int check_op(const applier *a, zab_pending *ov, const zab_txn_op *op)
         return check_view(t, ov, op->path).exists ? 0 : ZAB_ECORRUPT;
     case ZAB_OP_CREATE_SESSION:
         return a->txn->session && !zab_sessions_find(&t->sessions, a->txn->session) ? 0 : ZAB_ECORRUPT;
-    case ZAB_OP_CLOSE_SESSION:
-        return zab_sessions_find(&t->sessions, a->txn->session) ? 0 : ZAB_ECORRUPT;
     default:
         return 0;
     }
@@ -238,6 +236,7 @@ static int apply_close_session(applier *a)
 {
     zab_tree *t = a->t;
     zab_session *se = zab_sessions_find(&t->sessions, a->txn->session);
+    if (!se) return 0; /* already closed: nothing to do */
     uint32_t n = se->ephemerals.tab.count;
     zab_str *paths = n ? zab_arena_alloc(&t->scratch, n * sizeof(*paths)) : NULL;
     if (n && !paths) return ZAB_ENOMEM;

@@ -287,7 +287,11 @@ static int prep_close_session(prep *p, const zab_op *op, zab_txn_op *tx)
 {
     zab_tree *t = p->t;
     int64_t id = p->req->session;
-    if (id == 0 || !session_live(t, id)) return ZAB_ESESSIONEXPIRED;
+    if (id == 0) return ZAB_ESESSIONEXPIRED;
+    *tx = (zab_txn_op){ .type = op->type };
+    /* Closing a session that is already gone changes nothing and, as in
+     * ZooKeeper (which never checks), succeeds. */
+    if (!session_live(t, id)) return 0;
     zab_strset doomed = { { 0 } };
     int rc = 0;
     const zab_session *se = zab_sessions_find(&t->sessions, id);
@@ -308,7 +312,6 @@ static int prep_close_session(prep *p, const zab_op *op, zab_txn_op *tx)
     }
     zab_strset_free(&doomed);
     if (!rc) rc = zab_pending_put_session(&t->pending, p->zxid, id, 0);
-    *tx = (zab_txn_op){ .type = op->type };
     return rc;
 }
 
