@@ -26,6 +26,41 @@ typedef struct replica {
     zab_buf txn;
 } replica;
 
+static const int64_t session = INT64_C(0x0100000a3c5e0001);
+
+/* One write: prepare it for the next zxid, then apply the transaction.
+ * A request that fails ZooKeeper's checks still becomes a transaction and
+ * consumes its zxid; its apply reports the error in reply->err. */
+static int write_request(replica *r, const zab_request *req, zab_reply *reply)
+{
+    int64_t zxid = r->zxid + 1;
+    r->txn.len = 0;
+    int rc = zab_tree_prepare(r->tree, req, zxid, r->now_ms, &r->txn);
+    if (rc) return rc;
+    r->zxid = zxid;
+    r->now_ms += 1000;
+    return zab_tree_apply(r->tree, zxid, r->txn.data, r->txn.len, reply);
+}
+
+/* A single-op write: 0 when it applied with the expected error code, else
+ * the code it got (ZAB_EAPI for an unexpected success). */
+static int write_op(replica *r, zab_op op, int32_t want, zab_reply *reply)
+{
+    zab_request req = { .type = op.type, .session = session, .ops = &op, .nops = 1 };
+    int rc = write_request(r, &req, reply);
+    if (rc) return rc;
+    return reply->err == want ? 0 : reply->err ? reply->err : ZAB_EAPI;
+}
+
+/* A single-op read: 0 when it answered with the expected error code, else
+ * the code it got (ZAB_EAPI for an unexpected success). */
+static int read_op(replica *r, zab_op op, int32_t want, zab_reply *reply)
+{
+    zab_request req = { .type = op.type, .session = session, .ops = &op, .nops = 1 };
+    int rc = zab_tree_read(r->tree, &req, reply);
+    return rc == want ? 0 : rc ? rc : ZAB_EAPI;
+}
+
 /* What the on_watch callback saw. The event's path is borrowed for the
  * callback only, so it is copied. */
 typedef struct watch_log {
@@ -34,8 +69,6 @@ typedef struct watch_log {
     zab_event last;
     char path[64];
 } watch_log;
-
-static const int64_t session = INT64_C(0x0100000a3c5e0001);
 
 /* One line of output: the request, then what the tree answered. */
 static void step(const char *request, const char *fmt, ...)
@@ -53,37 +86,6 @@ static void fail(const char *what, int rc)
     fprintf(stderr, "hello_tree: unexpected result at \"%s\": %d (%s)\n", what, rc,
             zab_strerror(rc));
     exit(1);
-}
-
-/* One write: prepare it for the next zxid, then apply the transaction.
- * A request that fails ZooKeeper's checks still becomes a transaction and
- * consumes its zxid; its apply reports the error in reply->err. */
-static int write_request(replica *r, const zab_request *req, zab_reply *reply)
-{
-    int64_t zxid = r->zxid + 1;
-    r->txn.len = 0;
-    int rc = zab_tree_prepare(r->tree, req, zxid, r->now_ms, &r->txn);
-    if (rc) return rc;
-    r->zxid = zxid;
-    r->now_ms += 1000;
-    return zab_tree_apply(r->tree, zxid, r->txn.data, r->txn.len, reply);
-}
-
-/* A single-op write: 0 when it applied with the expected error code. */
-static int write_op(replica *r, zab_op op, int32_t want, zab_reply *reply)
-{
-    zab_request req = { .type = op.type, .session = session, .ops = &op, .nops = 1 };
-    int rc = write_request(r, &req, reply);
-    if (rc) return rc;
-    return reply->err == want ? 0 : reply->err ? reply->err : ZAB_EAPI;
-}
-
-/* A single-op read: 0 when it answered with the expected error code. */
-static int read_op(replica *r, zab_op op, int32_t want, zab_reply *reply)
-{
-    zab_request req = { .type = op.type, .session = session, .ops = &op, .nops = 1 };
-    int rc = zab_tree_read(r->tree, &req, reply);
-    return rc == want ? 0 : rc ? rc : ZAB_EAPI;
 }
 
 static const char *event_name(int32_t type)
