@@ -391,7 +391,7 @@ ZAB_API int zab_tree_apply(zab_tree *tree, int64_t zxid, const void *txn, size_t
 /* Re-register a reconnecting client's watches (SetWatches / SetWatches2) for
  * watcher, with the client's last seen zxid: per path, send the events the
  * client missed or leave the watch, as ZooKeeper does. kind is one of
- * ZAB_SETWATCH_*. Returns 0 or ZAB_ENOMEM. */
+ * ZAB_SETWATCH_*. Returns 0; ZAB_EINVAL for another kind; ZAB_ENOMEM. */
 enum {
     ZAB_SETWATCH_DATA = 0,
     ZAB_SETWATCH_EXIST = 1,
@@ -440,7 +440,9 @@ ZAB_API int zab_tree_save(const zab_tree *tree, zab_write_fn write, void *ctx);
  * The bytes are untrusted: every length and count is bounded and the digest
  * is checked. Watches and prepared changes are dropped. Returns 0;
  * ZAB_ECORRUPT for bytes that are not a valid snapshot, ZAB_ENOMEM, or the
- * read function's code: on any error the tree is exactly as it was. */
+ * read function's code: on any error the tree is exactly as it was.
+ * ZAB_EFAILED for a tree stopped by an earlier failed apply: rebuild such a
+ * replica by loading into a new tree. */
 ZAB_API int zab_tree_load(zab_tree *tree, zab_read_fn read, void *ctx);
 
 /* zab_tree_load from len bytes in memory. */
