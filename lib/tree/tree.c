@@ -53,15 +53,15 @@ void zab_tree_free_nodes(zab_znode *n)
      * be freed are chained through their own mzxid field, which nothing
      * reads any more. Deep trees cannot overflow the stack and running out
      * of memory cannot leak. */
-    zab_znode *todo = n;
+    zab_znode *queue = n;
     if (n) memset(&n->mzxid, 0, sizeof(n->mzxid));
-    while (todo) {
-        zab_znode *top = todo;
-        memcpy(&todo, &top->mzxid, sizeof(todo));
+    while (queue) {
+        zab_znode *top = queue;
+        memcpy(&queue, &top->mzxid, sizeof(queue));
         uint32_t i = 0;
         for (zab_znode *c; (c = zab_node_next_child(top, &i));) {
-            memcpy(&c->mzxid, &todo, sizeof(todo));
-            todo = c;
+            memcpy(&c->mzxid, &queue, sizeof(queue));
+            queue = c;
         }
         zab_node_free(top);
     }

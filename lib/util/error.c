@@ -13,7 +13,7 @@ ZAB_API const char *zab_strerror(int code)
     case ZAB_EDATAINCONSISTENCY: return "data inconsistency";
     case ZAB_ECONNECTIONLOSS: return "connection loss";
     case ZAB_EMARSHALLING: return "marshalling error";
-    case ZAB_EUNIMPLEMENTED: return "operation not implemented";
+    case ZAB_EUNIMPLEMENTED: return "operation is unimplemented";
     case ZAB_EOPERATIONTIMEOUT: return "operation timeout";
     case ZAB_EBADARGUMENTS: return "bad arguments";
     case ZAB_EAPI: return "API error";
