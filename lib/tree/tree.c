@@ -177,7 +177,7 @@ static int read_children(zab_tree *t, const zab_znode *n, zab_result *res)
 }
 
 /* Every node below n, counted without recursion (trees may be deep). */
-static int count_descendants(zab_tree *t, const zab_znode *n, int64_t *count)
+static int count_descendants(const zab_znode *n, int64_t *count)
 {
     size_t cap = 64, len = 0;
     const zab_znode **stack = malloc(cap * sizeof(*stack));
@@ -278,7 +278,7 @@ static int read_op(zab_tree *t, const zab_request *req, const zab_op *op, int wa
             res->count = (int64_t)t->nodes - 1;
             return 0;
         }
-        return count_descendants(t, n, &res->count);
+        return count_descendants(n, &res->count);
     default: /* getACL */
         return 0;
     }
