@@ -449,6 +449,173 @@ ZAB_API int zab_tree_load(zab_tree *tree, zab_read_fn read, void *ctx);
 ZAB_API int zab_tree_load_mem(zab_tree *tree, const void *bytes, size_t len);
 
 /* ------------------------------------------------------------------------ */
+/* The ZAB node                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* A node is one server of an ensemble: a pure state machine that makes every
+ * protocol decision (leader election, discovery, synchronization, atomic
+ * broadcast) and owns the replica's data tree, while the host performs every
+ * side effect through the zab_io callbacks: it moves bytes between nodes,
+ * makes the log and the epochs durable, and keeps time. No threads, no
+ * sockets, no clock reads, no randomness: the same calls in the same order
+ * give the same results.
+ *
+ * Thread rule: one thread at a time drives a node (every zab_node_* call and
+ * every callback happen on that thread). Callbacks must not call back into
+ * the node, except where a callback's comment allows it. */
+
+typedef struct zab_node zab_node;
+
+/* Roles (ZooKeeper's ServerState numbers). */
+enum {
+    ZAB_LOOKING = 0,
+    ZAB_FOLLOWING = 1,
+    ZAB_LEADING = 2,
+    ZAB_OBSERVING = 3
+};
+
+/* zxid arithmetic: epoch in the high 32 bits, counter in the low 32. */
+#define ZAB_ZXID(epoch, counter) ((int64_t)(((uint64_t)(epoch) << 32) | (uint32_t)(counter)))
+#define ZAB_EPOCH(zxid) ((int64_t)((uint64_t)(zxid) >> 32))
+#define ZAB_COUNTER(zxid) ((uint32_t)(zxid))
+
+/* One server of the ensemble. */
+typedef struct zab_member {
+    int64_t sid;           /* server id, > 0 and unique */
+    int observer;          /* non-zero: receives commits, never votes */
+} zab_member;
+
+/* A logged transaction: borrowed for the call it is passed to. */
+typedef struct zab_entry {
+    int64_t zxid;
+    const void *txn;
+    size_t len;
+} zab_entry;
+
+/* What the host does for a node. Every callback receives ctx. Buffers are
+ * borrowed for the call only. A callback that fails (returns non-zero) makes
+ * the node stop (fail-stop): a node never continues past a durability
+ * failure (the fsync-retry trap). */
+typedef struct zab_io {
+    void *ctx;
+    /* Queue len bytes for peer `to` on the FIFO channel to it. Delivery may
+     * fail (the channel then breaks and the host reports zab_node_peer_down
+     * on both ends); messages on one channel are never reordered. */
+    void (*send)(void *ctx, int64_t to, const void *bytes, size_t len);
+    /* Append entries (strictly increasing zxids) to the log. May return
+     * before they are durable; the host later calls zab_node_log_synced with
+     * the highest zxid that is. Group commit and batching are the host's. */
+    int (*log_append)(void *ctx, const zab_entry *entries, size_t n);
+    /* Durably discard every logged entry with zxid > zxid, then return. */
+    int (*log_truncate)(void *ctx, int64_t zxid);
+    /* Durably record acceptedEpoch and currentEpoch, then return. */
+    int (*save_epochs)(void *ctx, int64_t accepted, int64_t current);
+    /* Durably replace the whole state by tree (a snapshot at its last zxid,
+     * zab_tree_save) and an empty log, then return. Used when a learner is
+     * synchronized by SNAP. */
+    int (*save_snapshot)(void *ctx, const zab_tree *tree);
+    /* A request submitted on this node finished: reply is borrowed; cookie
+     * is the submitter's. ZAB_ECONNECTIONLOSS when the node lost its leader
+     * before the outcome was known (the write may or may not commit). */
+    void (*on_result)(void *ctx, uint64_t cookie, const zab_reply *reply);
+    /* The role changed (leader: the leader's sid, 0 when unknown). LEADING
+     * and FOLLOWING/OBSERVING are reported once the epoch is established
+     * (the node serves from then on); LOOKING when an election begins. */
+    void (*on_role)(void *ctx, int role, int64_t leader, int64_t epoch);
+    /* Optional: the tree now holds every transaction up to zxid (after each
+     * applied transaction, and after a snapshot replaced the tree). The
+     * callback may read the tree (zab_node_tree, zab_tree_stats_get). */
+    void (*on_apply)(void *ctx, int64_t zxid);
+} zab_io;
+
+typedef struct zab_node_config {
+    int64_t sid;               /* this server's id */
+    const zab_member *members; /* every server, this one included; copied */
+    uint32_t nmembers;
+    uint32_t tick_ms;          /* 0 = 2000 */
+    uint32_t init_limit;       /* ticks for discovery + sync; 0 = 10 */
+    uint32_t sync_limit;       /* ticks of silence tolerated; 0 = 5 */
+    uint32_t finalize_wait_ms; /* election finalize wait; 0 = 200 */
+    uint32_t max_message;      /* largest peer message; 0 = 4 MiB */
+    uint32_t max_outstanding;  /* proposals in flight at the leader; 0 = 1000 */
+    uint32_t log_window;       /* transactions kept in memory for DIFF; 0 = 10000 */
+    uint32_t snap_chunk;       /* SNAP transfer chunk size; 0 = 256 KiB */
+    uint32_t disk_stall_ticks; /* a leader whose log sync lags this long steps
+                                  down; 0 = sync_limit */
+    zab_tree_config tree;      /* the replica's data tree (copied) */
+} zab_node_config;
+
+/* What the host restores from its storage before starting the node: the
+ * epochs and the durable log after the snapshot it loaded with
+ * zab_node_restore_snapshot. */
+typedef struct zab_node_state {
+    int64_t accepted_epoch;
+    int64_t current_epoch;
+} zab_node_state;
+
+/* A new node in LOOKING with an empty tree at zxid 0. cfg and io are copied.
+ * NULL on OOM or an invalid configuration (unknown sid, duplicate sids). */
+ZAB_API zab_node *zab_node_new(const zab_node_config *cfg, const zab_io *io,
+                               const zab_node_state *state);
+ZAB_API void zab_node_free(zab_node *node);
+
+/* Restoring from storage, before zab_node_start: load the snapshot, then
+ * hand every durable log entry after it, in order. ZAB_ECORRUPT for a
+ * snapshot or entry that does not fit (an entry whose zxid does not follow
+ * the last one). */
+ZAB_API int zab_node_restore_snapshot(zab_node *node, zab_read_fn read, void *ctx);
+ZAB_API int zab_node_restore_entry(zab_node *node, const zab_entry *entry);
+
+/* Begin: the node enters leader election at time now_ms. */
+ZAB_API int zab_node_start(zab_node *node, int64_t now_ms);
+
+/* Drive the node. zab_node_tick advances time (never backwards) and fires
+ * due timers; zab_node_recv hands it one message from peer `from` (bytes
+ * untrusted; a malformed message breaks that channel: the node stops using
+ * it and expects zab_node_peer_down); zab_node_peer_up / _down report the
+ * channel to a peer (re)established or lost; zab_node_log_synced reports
+ * every appended entry up to zxid durable. Each returns 0, or a negative
+ * code once the node has stopped (ZAB_EFAILED, or the code of the callback
+ * that failed). */
+ZAB_API int zab_node_tick(zab_node *node, int64_t now_ms);
+ZAB_API int zab_node_recv(zab_node *node, int64_t from, const void *bytes, size_t len);
+ZAB_API int zab_node_peer_up(zab_node *node, int64_t sid);
+ZAB_API int zab_node_peer_down(zab_node *node, int64_t sid);
+ZAB_API int zab_node_log_synced(zab_node *node, int64_t zxid);
+
+/* The time at which zab_node_tick should next be called. */
+ZAB_API int64_t zab_node_next_deadline(const zab_node *node);
+
+/* Submit a write-class request (see zab_tree_prepare) from a client of this
+ * node. The request is copied. Its outcome comes through io->on_result with
+ * cookie once committed and applied on this node. Returns 0; ZAB_ETOOBIG for
+ * a request over max_message (refused at the edge, never logged);
+ * ZAB_ECONNECTIONLOSS when the node has no established leader; ZAB_ETHROTTLED
+ * when max_outstanding requests are already in flight; ZAB_ENOMEM. */
+ZAB_API int zab_node_submit(zab_node *node, const zab_request *req, uint64_t cookie);
+
+/* The node's replica of the data tree, for reads (zab_tree_read) and watch
+ * registration. Borrowed: valid for the node's life; writes must go through
+ * zab_node_submit. */
+ZAB_API zab_tree *zab_node_tree(zab_node *node);
+
+typedef struct zab_node_stats {
+    int role;                  /* ZAB_LOOKING ... */
+    int64_t leader;            /* sid of the known leader, 0 if none */
+    int64_t accepted_epoch, current_epoch;
+    int64_t last_logged;       /* highest zxid appended to the log */
+    int64_t last_synced;       /* highest zxid reported durable */
+    int64_t last_committed;    /* highest zxid known committed */
+    int64_t last_applied;      /* highest zxid applied to the tree */
+    uint64_t in_flight;        /* leader: proposals not yet committed */
+    uint64_t elections;        /* elections entered */
+    int64_t last_election_ms;  /* duration of the last completed election */
+    uint64_t bytes_sent, messages_sent;
+    int stopped;               /* non-zero after a fail-stop */
+} zab_node_stats;
+ZAB_API void zab_node_stats_get(const zab_node *node, zab_node_stats *out);
+
+/* ------------------------------------------------------------------------ */
 /* The ZooKeeper client wire protocol (jute)                                 */
 /* ------------------------------------------------------------------------ */
 
