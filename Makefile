@@ -129,7 +129,7 @@ bench: $(BENCHES)
 install: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 	    $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
-	install -m 644 include/zab.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/zab.h include/zab_sim.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libzab.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libzab.so.$(SOVERSION)
@@ -141,7 +141,7 @@ install: lib
 	install -m 644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
-	rm -f $(DESTDIR)$(INCLUDEDIR)/zab.h $(DESTDIR)$(LIBDIR)/libzab.* \
+	rm -f $(DESTDIR)$(INCLUDEDIR)/zab.h $(DESTDIR)$(INCLUDEDIR)/zab_sim.h $(DESTDIR)$(LIBDIR)/libzab.* \
 	    $(DESTDIR)$(PKGCONFIGDIR)/zab.pc
 	for f in man/man3/*.3; do rm -f $(DESTDIR)$(MANDIR)/man3/$$(basename $$f); done
 	for f in man/man7/*.7; do rm -f $(DESTDIR)$(MANDIR)/man7/$$(basename $$f); done
