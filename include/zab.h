@@ -502,6 +502,10 @@ typedef struct zab_io {
      * fail (the channel then breaks and the host reports zab_node_peer_down
      * on both ends); messages on one channel are never reordered. */
     void (*send)(void *ctx, int64_t to, const void *bytes, size_t len);
+    /* Close the channel to `to`: the node received bytes from it that break
+     * the protocol (malformed, duplicated, out of order) and will ignore it
+     * until the host reports zab_node_peer_down and, later, _peer_up. */
+    void (*disconnect)(void *ctx, int64_t to);
     /* Append entries (strictly increasing zxids) to the log. May return
      * before they are durable; the host later calls zab_node_log_synced with
      * the highest zxid that is. Group commit and batching are the host's. */
@@ -571,8 +575,8 @@ ZAB_API int zab_node_start(zab_node *node, int64_t now_ms);
 
 /* Drive the node. zab_node_tick advances time (never backwards) and fires
  * due timers; zab_node_recv hands it one message from peer `from` (bytes
- * untrusted; a malformed message breaks that channel: the node stops using
- * it and expects zab_node_peer_down); zab_node_peer_up / _down report the
+ * untrusted; a malformed message breaks that channel: the node asks the
+ * host to close it through io->disconnect); zab_node_peer_up / _down report the
  * channel to a peer (re)established or lost; zab_node_log_synced reports
  * every appended entry up to zxid durable. Each returns 0, or a negative
  * code once the node has stopped (ZAB_EFAILED, or the code of the callback
