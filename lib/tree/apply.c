@@ -112,7 +112,7 @@ static int check_all(const applier *a)
 
 static uint64_t node_hash(const zab_tree *t, zab_str path, const zab_znode *n)
 {
-    return zab_node_meta_hash(t, path, n) + zab_node_data_hash(path, n);
+    return zab_znode_meta_hash(t, path, n) + zab_znode_data_hash(path, n);
 }
 
 static void fire(zab_tree *t, int32_t type, zab_str path, const zab_znode *n, int64_t zxid)
@@ -127,35 +127,35 @@ static int apply_create(applier *a, const zab_txn_op *op, zab_result *res)
     zab_tree *t = a->t;
     zab_str parent_path = zab_path_parent(op->path);
     zab_znode *parent = zab_tree_find(t, parent_path, NULL, NULL);
-    zab_znode *n = zab_node_new(zab_path_name(op->path), op->data, op->data_len);
+    zab_znode *n = zab_znode_new(zab_path_name(op->path), op->data, op->data_len);
     zab_session *owner = zab_owner_kind(op->owner) == ZAB_KIND_EPHEMERAL
                              ? zab_sessions_find(&t->sessions, op->owner) : NULL;
     char *path_copy = zab_arena_dup(&t->scratch, op->path.ptr, op->path.len);
     if (!n || !path_copy || zab_acl_intern(&t->acls, op->acl, op->nacl, &n->acl)) goto oom;
-    if (zab_node_reserve_child(parent, t->seed)) goto oom_acl;
+    if (zab_znode_reserve_child(parent, t->seed)) goto oom_acl;
     if (owner && zab_strset_add(&owner->ephemerals, op->path)) goto oom_acl;
 
     n->czxid = n->mzxid = n->pzxid = a->zxid;
     n->ctime = n->mtime = a->txn->time;
     n->owner = op->owner;
-    t->digest -= zab_node_meta_hash(t, parent_path, parent);
-    zab_node_add_child(parent, n, t->seed);
+    t->digest -= zab_znode_meta_hash(t, parent_path, parent);
+    zab_znode_add_child(parent, n, t->seed);
     parent->cversion = (int32_t)((uint32_t)parent->cversion + 1u);
     parent->pzxid = a->zxid;
-    t->digest += zab_node_meta_hash(t, parent_path, parent) + node_hash(t, op->path, n);
+    t->digest += zab_znode_meta_hash(t, parent_path, parent) + node_hash(t, op->path, n);
     t->nodes++;
     t->ephemerals += owner != NULL;
     t->data_bytes += op->path.len + (n->data_len > 0 ? (uint64_t)n->data_len : 0);
 
     res->path = (zab_str){ path_copy, op->path.len };
-    zab_node_stat(n, &res->stat);
+    zab_znode_stat(n, &res->stat);
     fire(t, ZAB_EVENT_CREATED, op->path, n, a->zxid);
     fire(t, ZAB_EVENT_CHILDREN_CHANGED, parent_path, parent, a->zxid);
     return 0;
 oom_acl:
     zab_acl_unref(&t->acls, n->acl);
 oom:
-    zab_node_free(n);
+    zab_znode_free(n);
     return ZAB_ENOMEM;
 }
 
@@ -167,10 +167,10 @@ static void remove_node(applier *a, zab_str path)
     uint32_t slot;
     zab_znode *n = zab_tree_find(t, path, &parent, &slot);
     zab_str parent_path = zab_path_parent(path);
-    t->digest -= node_hash(t, path, n) + zab_node_meta_hash(t, parent_path, parent);
-    zab_node_remove_child(parent, slot, t->seed);
+    t->digest -= node_hash(t, path, n) + zab_znode_meta_hash(t, parent_path, parent);
+    zab_znode_remove_child(parent, slot, t->seed);
     parent->pzxid = a->zxid;
-    t->digest += zab_node_meta_hash(t, parent_path, parent);
+    t->digest += zab_znode_meta_hash(t, parent_path, parent);
     t->nodes--;
     t->data_bytes -= path.len + (n->data_len > 0 ? (uint64_t)n->data_len : 0);
     if (zab_owner_kind(n->owner) == ZAB_KIND_EPHEMERAL) {
@@ -181,7 +181,7 @@ static void remove_node(applier *a, zab_str path)
     fire(t, ZAB_EVENT_DELETED, path, n, a->zxid);
     fire(t, ZAB_EVENT_CHILDREN_CHANGED, parent_path, parent, a->zxid);
     zab_acl_unref(&t->acls, n->acl);
-    zab_node_free(n);
+    zab_znode_free(n);
 }
 
 static int apply_set_data(applier *a, const zab_txn_op *op, zab_result *res)
@@ -192,16 +192,16 @@ static int apply_set_data(applier *a, const zab_txn_op *op, zab_result *res)
     zab_znode *n = zab_tree_find(t, op->path, &parent, &slot);
     uint64_t old_hash = node_hash(t, op->path, n);
     int64_t old_len = n->data_len > 0 ? n->data_len : 0;
-    zab_znode *m = zab_node_with_data(n, op->data, op->data_len);
+    zab_znode *m = zab_znode_with_data(n, op->data, op->data_len);
     if (!m) return ZAB_ENOMEM;
-    if (parent) zab_node_patch_child(parent, slot, m);
+    if (parent) zab_znode_patch_child(parent, slot, m);
     else t->root = m;
     m->version = op->version;
     m->mzxid = a->zxid;
     m->mtime = a->txn->time;
     t->digest += node_hash(t, op->path, m) - old_hash;
     t->data_bytes += (uint64_t)((m->data_len > 0 ? m->data_len : 0) - old_len);
-    zab_node_stat(m, &res->stat);
+    zab_znode_stat(m, &res->stat);
     fire(t, ZAB_EVENT_DATA_CHANGED, op->path, m, a->zxid);
     return 0;
 }
@@ -212,12 +212,12 @@ static int apply_set_acl(applier *a, const zab_txn_op *op, zab_result *res)
     zab_znode *n = zab_tree_find(t, op->path, NULL, NULL);
     uint32_t acl;
     if (zab_acl_intern(&t->acls, op->acl, op->nacl, &acl)) return ZAB_ENOMEM;
-    t->digest -= zab_node_meta_hash(t, op->path, n);
+    t->digest -= zab_znode_meta_hash(t, op->path, n);
     zab_acl_unref(&t->acls, n->acl);
     n->acl = acl;
     n->aversion = op->version;
-    t->digest += zab_node_meta_hash(t, op->path, n);
-    zab_node_stat(n, &res->stat);
+    t->digest += zab_znode_meta_hash(t, op->path, n);
+    zab_znode_stat(n, &res->stat);
     return 0;
 }
 

@@ -8,7 +8,7 @@
 
 enum { KIDS_MIN_LOG2 = 2 };
 
-zab_znode *zab_node_new(zab_str name, const void *data, int32_t data_len)
+zab_znode *zab_znode_new(zab_str name, const void *data, int32_t data_len)
 {
     size_t dlen = data_len > 0 ? (size_t)data_len : 0;
     zab_znode *n = malloc(sizeof(*n) + name.len + dlen);
@@ -21,7 +21,7 @@ zab_znode *zab_node_new(zab_str name, const void *data, int32_t data_len)
     return n;
 }
 
-void zab_node_free(zab_znode *n)
+void zab_znode_free(zab_znode *n)
 {
     if (!n) return;
     free(n->kids);
@@ -38,7 +38,7 @@ static inline uint32_t kids_mask(const zab_znode *p)
     return (1u << p->kids_log2) - 1;
 }
 
-zab_znode *zab_node_child(const zab_znode *parent, zab_str name, uint64_t seed,
+zab_znode *zab_znode_child(const zab_znode *parent, zab_str name, uint64_t seed,
                           uint32_t *slot)
 {
     if (!parent->kids) return NULL;
@@ -55,7 +55,7 @@ zab_znode *zab_node_child(const zab_znode *parent, zab_str name, uint64_t seed,
 
 static void kids_place(zab_znode **kids, uint32_t mask, zab_znode *c, uint64_t seed)
 {
-    uint32_t i = (uint32_t)name_hash(zab_node_name(c), seed) & mask;
+    uint32_t i = (uint32_t)name_hash(zab_znode_name(c), seed) & mask;
     while (kids[i]) i = (i + 1) & mask;
     kids[i] = c;
 }
@@ -74,7 +74,7 @@ static int kids_resize(zab_znode *p, unsigned log2, uint64_t seed)
     return 0;
 }
 
-int zab_node_reserve_child(zab_znode *p, uint64_t seed)
+int zab_znode_reserve_child(zab_znode *p, uint64_t seed)
 {
     if (!p->kids) return kids_resize(p, KIDS_MIN_LOG2, seed);
     uint64_t slots = (uint64_t)1 << p->kids_log2;
@@ -83,21 +83,21 @@ int zab_node_reserve_child(zab_znode *p, uint64_t seed)
     return kids_resize(p, p->kids_log2 + 1u, seed);
 }
 
-void zab_node_add_child(zab_znode *p, zab_znode *c, uint64_t seed)
+void zab_znode_add_child(zab_znode *p, zab_znode *c, uint64_t seed)
 {
     assert(p->kids && ((uint64_t)p->nchildren + 1) * 4 <= ((uint64_t)1 << p->kids_log2) * 3);
     kids_place(p->kids, kids_mask(p), c, seed);
     p->nchildren++;
 }
 
-void zab_node_remove_child(zab_znode *p, uint32_t slot, uint64_t seed)
+void zab_znode_remove_child(zab_znode *p, uint32_t slot, uint64_t seed)
 {
     uint32_t mask = kids_mask(p);
     assert(p->kids && p->kids[slot] && p->nchildren > 0);
     /* Backward-shift deletion keeps probe runs whole without tombstones. */
     uint32_t hole = slot;
     for (uint32_t j = (slot + 1) & mask; p->kids[j]; j = (j + 1) & mask) {
-        uint32_t home = (uint32_t)name_hash(zab_node_name(p->kids[j]), seed) & mask;
+        uint32_t home = (uint32_t)name_hash(zab_znode_name(p->kids[j]), seed) & mask;
         if (((j - home) & mask) >= ((j - hole) & mask)) {
             p->kids[hole] = p->kids[j];
             hole = j;
@@ -115,7 +115,7 @@ void zab_node_remove_child(zab_znode *p, uint32_t slot, uint64_t seed)
     }
 }
 
-zab_znode *zab_node_next_child(const zab_znode *p, uint32_t *pos)
+zab_znode *zab_znode_next_child(const zab_znode *p, uint32_t *pos)
 {
     if (!p->kids) return NULL;
     for (uint32_t mask = kids_mask(p); *pos <= mask; (*pos)++)
@@ -123,7 +123,7 @@ zab_znode *zab_node_next_child(const zab_znode *p, uint32_t *pos)
     return NULL;
 }
 
-zab_znode *zab_node_with_data(zab_znode *n, const void *data, int32_t data_len)
+zab_znode *zab_znode_with_data(zab_znode *n, const void *data, int32_t data_len)
 {
     size_t dlen = data_len > 0 ? (size_t)data_len : 0;
     zab_znode *m = realloc(n, sizeof(*n) + n->name_len + dlen);
@@ -133,7 +133,7 @@ zab_znode *zab_node_with_data(zab_znode *n, const void *data, int32_t data_len)
     return m;
 }
 
-zab_znode *zab_node_lookup(zab_znode *root, zab_str path, uint64_t seed,
+zab_znode *zab_znode_lookup(zab_znode *root, zab_str path, uint64_t seed,
                            zab_znode **parent, uint32_t *slot)
 {
     zab_znode *p = NULL, *n = root;
@@ -144,7 +144,7 @@ zab_znode *zab_node_lookup(zab_znode *root, zab_str path, uint64_t seed,
         if (i < path.len && path.ptr[i] != '/') continue;
         zab_str name = { path.ptr + at + 1, i - at - 1 };
         p = n;
-        n = zab_node_child(p, name, seed, &s);
+        n = zab_znode_child(p, name, seed, &s);
         if (!n) return NULL;
         at = i;
     }
@@ -154,7 +154,7 @@ found:
     return n;
 }
 
-void zab_node_stat(const zab_znode *n, zab_stat *st)
+void zab_znode_stat(const zab_znode *n, zab_stat *st)
 {
     st->czxid = n->czxid;
     st->mzxid = n->mzxid;

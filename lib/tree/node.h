@@ -12,7 +12,7 @@
  *
  * Stored fields are ZooKeeper's StatPersisted: cversion here counts the
  * children ever created (the sequence counter); the client-visible cversion
- * is derived (zab_node_stat).
+ * is derived (zab_znode_stat).
  */
 #ifndef ZAB_TREE_NODE_H
 #define ZAB_TREE_NODE_H
@@ -57,52 +57,52 @@ static inline zab_kind zab_owner_kind(int64_t owner)
     return ZAB_KIND_EPHEMERAL;
 }
 
-static inline zab_str zab_node_name(const zab_znode *n)
+static inline zab_str zab_znode_name(const zab_znode *n)
 {
     zab_str s = { n->bytes, n->name_len };
     return s;
 }
 
-static inline const void *zab_node_data(const zab_znode *n)
+static inline const void *zab_znode_data(const zab_znode *n)
 {
     return n->data_len < 0 ? NULL : n->bytes + n->name_len;
 }
 
 /* A new childless node with the given name and data (copied); stats zero.
  * NULL on OOM. */
-zab_znode *zab_node_new(zab_str name, const void *data, int32_t data_len);
+zab_znode *zab_znode_new(zab_str name, const void *data, int32_t data_len);
 /* Free a node whose child table is empty. */
-void zab_node_free(zab_znode *n);
+void zab_znode_free(zab_znode *n);
 
 /* The child called name, or NULL; *slot (if given) receives its slot. */
-zab_znode *zab_node_child(const zab_znode *parent, zab_str name, uint64_t seed,
+zab_znode *zab_znode_child(const zab_znode *parent, zab_str name, uint64_t seed,
                           uint32_t *slot);
 /* Make sure one more child fits without allocating. 0 or ZAB_ENOMEM. */
-int zab_node_reserve_child(zab_znode *parent, uint64_t seed);
-/* Add a child (after zab_node_reserve_child; its name must be absent). */
-void zab_node_add_child(zab_znode *parent, zab_znode *child, uint64_t seed);
+int zab_znode_reserve_child(zab_znode *parent, uint64_t seed);
+/* Add a child (after zab_znode_reserve_child; its name must be absent). */
+void zab_znode_add_child(zab_znode *parent, zab_znode *child, uint64_t seed);
 /* Unlink the child in slot (the node itself is not freed). */
-void zab_node_remove_child(zab_znode *parent, uint32_t slot, uint64_t seed);
+void zab_znode_remove_child(zab_znode *parent, uint32_t slot, uint64_t seed);
 /* Point slot at a node that replaced the one there (same name). */
-static inline void zab_node_patch_child(zab_znode *parent, uint32_t slot, zab_znode *n)
+static inline void zab_znode_patch_child(zab_znode *parent, uint32_t slot, zab_znode *n)
 {
     parent->kids[slot] = n;
 }
 
-/* Iterate children: for (uint32_t i = 0; (c = zab_node_next_child(p, &i));) */
-zab_znode *zab_node_next_child(const zab_znode *parent, uint32_t *pos);
+/* Iterate children: for (uint32_t i = 0; (c = zab_znode_next_child(p, &i));) */
+zab_znode *zab_znode_next_child(const zab_znode *parent, uint32_t *pos);
 
 /* A copy of n with new data: NULL on OOM (n untouched). On success n has
  * been freed and the caller must patch the slot pointing to it. */
-zab_znode *zab_node_with_data(zab_znode *n, const void *data, int32_t data_len);
+zab_znode *zab_znode_with_data(zab_znode *n, const void *data, int32_t data_len);
 
 /* The node at path starting from root, or NULL. "" and "/" are the root.
  * *parent and *slot (if given) receive where the node hangs. */
-zab_znode *zab_node_lookup(zab_znode *root, zab_str path, uint64_t seed,
+zab_znode *zab_znode_lookup(zab_znode *root, zab_str path, uint64_t seed,
                            zab_znode **parent, uint32_t *slot);
 
 /* The Stat a client sees. */
-void zab_node_stat(const zab_znode *n, zab_stat *st);
+void zab_znode_stat(const zab_znode *n, zab_stat *st);
 
 /* Version arithmetic (PrepRequestProcessor.checkAndIncVersion): one more,
  * except that a version never becomes -1 (it wraps to 0 instead). */

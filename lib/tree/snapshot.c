@@ -136,7 +136,7 @@ static void save_node(out *o, const zab_znode *n, const uint32_t *position)
     put_u32(o, (uint32_t)n->cversion);
     put_u32(o, (uint32_t)n->aversion);
     put_u32(o, position[n->acl]);
-    put_str(o, zab_node_data(n), n->data_len);
+    put_str(o, zab_znode_data(n), n->data_len);
 }
 
 /* Depth first without recursion: a stack of nodes yet to write. */
@@ -161,7 +161,7 @@ static int save_nodes(out *o, const zab_tree *t, const uint32_t *position)
         /* Pushed in reverse so they pop (and are written) in table order. */
         size_t first = len;
         uint32_t i = 0;
-        for (zab_znode *c; (c = zab_node_next_child(n, &i));) stack[len++] = c;
+        for (zab_znode *c; (c = zab_znode_next_child(n, &i));) stack[len++] = c;
         for (size_t a = first, b = len; a + 1 < b; a++, b--) {
             const zab_znode *tmp = stack[a];
             stack[a] = stack[b - 1];
@@ -436,13 +436,13 @@ static zab_znode *load_node(loader *l, int is_root, uint32_t *nchildren)
     if (acl >= l->nacl) goto corrupt;
     zab_str nm = { name ? name : "", (uint32_t)name_len };
     zab_znode *parent = is_root ? NULL : l->stack[l->depth - 1].node;
-    if (parent && zab_node_child(parent, nm, t->seed, NULL)) goto corrupt;
+    if (parent && zab_znode_child(parent, nm, t->seed, NULL)) goto corrupt;
     zab_kind kind = zab_owner_kind(f[5]);
     zab_session *owner = kind == ZAB_KIND_EPHEMERAL ? zab_sessions_find(&t->sessions, f[5]) : NULL;
     if (kind == ZAB_KIND_EPHEMERAL && !owner) goto corrupt;
-    n = zab_node_new(nm, data, (int32_t)data_len);
-    if (!n || (parent && zab_node_reserve_child(parent, t->seed))) {
-        zab_node_free(n);
+    n = zab_znode_new(nm, data, (int32_t)data_len);
+    if (!n || (parent && zab_znode_reserve_child(parent, t->seed))) {
+        zab_znode_free(n);
         n = NULL;
         fail(s, ZAB_ENOMEM);
         goto done;
@@ -452,7 +452,7 @@ static zab_znode *load_node(loader *l, int is_root, uint32_t *nchildren)
     n->version = version, n->cversion = cversion, n->aversion = aversion;
     n->acl = l->acl_map[acl];
     zab_acl_ref(&t->acls, n->acl);
-    if (parent) zab_node_add_child(parent, n, t->seed);
+    if (parent) zab_znode_add_child(parent, n, t->seed);
     else t->root = n;
     /* From here on the node belongs to the tree being built. */
     int rc = path_append(l, nm.ptr, nm.len, is_root);
@@ -493,7 +493,7 @@ static int push(loader *l, zab_znode *n, uint32_t children)
 static void finish_node(loader *l, const frame *f)
 {
     zab_str path = { l->path, f->path_len };
-    l->t->digest += zab_node_meta_hash(l->t, path, f->node) + zab_node_data_hash(path, f->node);
+    l->t->digest += zab_znode_meta_hash(l->t, path, f->node) + zab_znode_data_hash(path, f->node);
 }
 
 static void load_nodes(loader *l, uint64_t count)

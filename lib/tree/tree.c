@@ -17,7 +17,7 @@ static void put64(uint8_t *b, uint64_t v)
     for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
-uint64_t zab_node_meta_hash(const zab_tree *t, zab_str path, const zab_znode *n)
+uint64_t zab_znode_meta_hash(const zab_tree *t, zab_str path, const zab_znode *n)
 {
     uint8_t b[8 * 11];
     put64(b, (uint64_t)n->czxid);
@@ -34,10 +34,10 @@ uint64_t zab_node_meta_hash(const zab_tree *t, zab_str path, const zab_znode *n)
     return zab_hash64(b, sizeof(b), 0x3e7a);
 }
 
-uint64_t zab_node_data_hash(zab_str path, const zab_znode *n)
+uint64_t zab_znode_data_hash(zab_str path, const zab_znode *n)
 {
     uint64_t seed = zab_hash64(path.ptr, path.len, 0xda7a);
-    return zab_hash64(zab_node_data(n), n->data_len > 0 ? (size_t)n->data_len : 0, seed);
+    return zab_hash64(zab_znode_data(n), n->data_len > 0 ? (size_t)n->data_len : 0, seed);
 }
 
 /* ---- life cycle ---- */
@@ -59,31 +59,31 @@ void zab_tree_free_nodes(zab_znode *n)
         zab_znode *top = queue;
         memcpy(&queue, &top->mzxid, sizeof(queue));
         uint32_t i = 0;
-        for (zab_znode *c; (c = zab_node_next_child(top, &i));) {
+        for (zab_znode *c; (c = zab_znode_next_child(top, &i));) {
             memcpy(&c->mzxid, &queue, sizeof(queue));
             queue = c;
         }
-        zab_node_free(top);
+        zab_znode_free(top);
     }
 }
 
 static zab_znode *fixed_node(zab_tree *t, zab_znode *parent, const char *name,
                              const zab_acl *acl, int32_t aversion)
 {
-    zab_znode *n = zab_node_new(zab_str_c(name), "", 0);
+    zab_znode *n = zab_znode_new(zab_str_c(name), "", 0);
     if (!n) return NULL;
     if (zab_acl_intern(&t->acls, acl, 1, &n->acl)) {
-        zab_node_free(n);
+        zab_znode_free(n);
         return NULL;
     }
     n->aversion = aversion;
     if (parent) {
-        if (zab_node_reserve_child(parent, t->seed)) {
+        if (zab_znode_reserve_child(parent, t->seed)) {
             zab_acl_unref(&t->acls, n->acl);
-            zab_node_free(n);
+            zab_znode_free(n);
             return NULL;
         }
-        zab_node_add_child(parent, n, t->seed);
+        zab_znode_add_child(parent, n, t->seed);
     }
     return n;
 }
@@ -105,7 +105,7 @@ int zab_tree_init_nodes(zab_tree *t)
     for (size_t i = 0; i < 4; i++) {
         zab_str p = zab_str_c(paths[i]);
         zab_znode *n = zab_tree_find(t, p, NULL, NULL);
-        t->digest += zab_node_meta_hash(t, p, n) + zab_node_data_hash(p, n);
+        t->digest += zab_znode_meta_hash(t, p, n) + zab_znode_data_hash(p, n);
         t->data_bytes += p.len;
     }
     t->nodes = 4;
@@ -171,7 +171,7 @@ static int read_children(zab_tree *t, const zab_znode *n, zab_result *res)
     zab_str *names = zab_arena_alloc(&t->scratch, n->nchildren * sizeof(*names));
     if (!names) return ZAB_ENOMEM;
     uint32_t i = 0, k = 0;
-    for (zab_znode *c; (c = zab_node_next_child(n, &i));) names[k++] = zab_node_name(c);
+    for (zab_znode *c; (c = zab_znode_next_child(n, &i));) names[k++] = zab_znode_name(c);
     res->names = names;
     return 0;
 }
@@ -197,7 +197,7 @@ static int count_descendants(const zab_znode *n, int64_t *count)
             stack = grown;
         }
         uint32_t i = 0;
-        for (zab_znode *c; (c = zab_node_next_child(top, &i));) stack[len++] = c;
+        for (zab_znode *c; (c = zab_znode_next_child(top, &i));) stack[len++] = c;
     }
     free(stack);
     return 0;
@@ -255,18 +255,18 @@ static int read_op(zab_tree *t, const zab_request *req, const zab_op *op, int wa
         if (n && (rc = check_perm(t, req, n, ZAB_PERM_READ))) return rc;
         if (watches && op->watch && (rc = watch(t, req, op->path, ZAB_W_DATA))) return rc;
         if (!n) return ZAB_ENONODE;
-        zab_node_stat(n, &res->stat);
+        zab_znode_stat(n, &res->stat);
         return 0;
     }
     if (!n) return ZAB_ENONODE;
     if (op->type == ZAB_OP_GET_ACL) rc = read_acl(t, req, n, res);
     else rc = check_perm(t, req, n, ZAB_PERM_READ);
     if (rc) return rc;
-    zab_node_stat(n, &res->stat);
+    zab_znode_stat(n, &res->stat);
     switch (op->type) {
     case ZAB_OP_GET_DATA:
         if (watches && op->watch && (rc = watch(t, req, op->path, ZAB_W_DATA))) return rc;
-        res->data = zab_node_data(n);
+        res->data = zab_znode_data(n);
         res->data_len = n->data_len;
         return 0;
     case ZAB_OP_GET_CHILDREN:

@@ -43,13 +43,13 @@ struct zab_tree {
 static inline zab_znode *zab_tree_find(const zab_tree *t, zab_str path,
                                        zab_znode **parent, uint32_t *slot)
 {
-    return zab_node_lookup(t->root, path, t->seed, parent, slot);
+    return zab_znode_lookup(t->root, path, t->seed, parent, slot);
 }
 
 /* The digest contribution of a node's metadata (stat, ACL) and of its data,
  * kept apart so that a parent's stat change never rehashes its data. */
-uint64_t zab_node_meta_hash(const zab_tree *t, zab_str path, const zab_znode *n);
-uint64_t zab_node_data_hash(zab_str path, const zab_znode *n);
+uint64_t zab_znode_meta_hash(const zab_tree *t, zab_str path, const zab_znode *n);
+uint64_t zab_znode_data_hash(zab_str path, const zab_znode *n);
 
 /* Build the fixed nodes of a fresh tree (/, /zookeeper, ...). */
 int zab_tree_init_nodes(zab_tree *t);

@@ -1,0 +1,492 @@
+/*
+ * leader.c - the leader's side of discovery, synchronization and broadcast.
+ *
+ * Discovery: the new epoch is one more than the largest acceptedEpoch among
+ * a quorum of voters (the leader included), made durable before anyone is
+ * told. Learners acknowledge it with their history's position; one whose
+ * history is more recent than the leader's is refused.
+ *
+ * Synchronization: once a quorum acknowledged the epoch, each learner gets
+ * what it lacks (DIFF), loses what the leader never had (TRUNC), or gets the
+ * whole tree (SNAP, streamed in chunks under flow control), then NEWLEADER.
+ * The epoch is established when a quorum, the leader included, has made that
+ * history durable and acknowledged NEWLEADER; only then is anything new
+ * proposed.
+ *
+ * Broadcast: proposals carry dense zxids and many may be in flight; a
+ * learner's ACK covers everything up to its zxid (it logs in order and acks
+ * after syncing), so a zxid commits once a quorum's acknowledged positions
+ * reach it, and commits are therefore always in zxid order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/node.h"
+
+enum { SNAP_WINDOW_CHUNKS = 4 };
+
+static int64_t ticks(const zab_node *n, uint32_t t)
+{
+    return (int64_t)t * n->cfg.tick_ms;
+}
+
+static int is_voter_peer(const zab_peer *p) { return !p->observer; }
+
+/* ---- quorum questions ---- */
+
+/* Do the voters with lstate >= state (and, if counted, the leader) form a
+ * quorum? filter_epoch_vote: only ACKEPOCHs that count. */
+static int quorum_at(const zab_node *n, int state, int leader_counts, int filter_epoch_vote)
+{
+    int64_t sids[64];
+    uint32_t k = 0, total = 0;
+    if (leader_counts && !n->observer) sids[k++] = n->cfg.sid, total++;
+    for (uint32_t i = 0; i < n->npeers; i++) {
+        const zab_peer *p = &n->peers[i];
+        if (!is_voter_peer(p) || !p->up || p->lstate < state) continue;
+        if (filter_epoch_vote && !p->epoch_vote) continue;
+        if (k < 64) sids[k++] = p->sid;
+        total++;
+    }
+    return n->quorum.contains(&n->quorum, sids, total);
+}
+
+/* ---- discovery ---- */
+
+static void send_leaderinfo(zab_node *n, zab_peer *p)
+{
+    zab_msg m = { .type = ZAB_MSG_LEADERINFO, .epoch = n->epoch };
+    zab_node_send(n, p, &m);
+    p->lstate = LEARNER_EPOCH;
+}
+
+static void sync_learner(zab_node *n, zab_peer *p);
+static void check_newleader_quorum(zab_node *n);
+
+static void establish_epoch_quorum(zab_node *n)
+{
+    if (n->phase != PHASE_DISCOVERY || !n->epoch_fixed) return;
+    if (!quorum_at(n, LEARNER_ACKED, 1, 1)) return;
+    /* A quorum promised the epoch and none is ahead of us: from now on we
+     * hold its initial history (currentEpoch). */
+    if (zab_node_save_epochs(n, n->epoch, n->epoch)) return;
+    n->phase = PHASE_SYNC;
+    for (uint32_t i = 0; i < n->npeers; i++)
+        if (n->peers[i].lstate == LEARNER_ACKED) sync_learner(n, &n->peers[i]);
+    check_newleader_quorum(n);
+}
+
+static void try_fix_epoch(zab_node *n)
+{
+    if (n->epoch_fixed || !quorum_at(n, LEARNER_INFO, 1, 0)) return;
+    /* ZOOKEEPER-1291: the promise is durable before anyone hears of it. */
+    if (zab_node_save_epochs(n, n->epoch, n->current_epoch)) return;
+    n->epoch_fixed = 1;
+    for (uint32_t i = 0; i < n->npeers; i++)
+        if (n->peers[i].lstate == LEARNER_INFO) send_leaderinfo(n, &n->peers[i]);
+    establish_epoch_quorum(n);
+}
+
+static void on_learnerinfo(zab_node *n, zab_peer *p, const zab_msg *m)
+{
+    p->lstate = LEARNER_INFO;
+    p->accepted = m->epoch;
+    p->want_snap = (m->flags & 2) != 0;
+    p->epoch_vote = 0;
+    p->acked = 0;
+    if (n->role != ZAB_LEADING) return; /* kept until we know whether we lead */
+    if (!n->epoch_fixed) {
+        /* Observers' epochs raise the new epoch too; only voters count. */
+        if (m->epoch >= n->epoch) n->epoch = m->epoch + 1;
+        try_fix_epoch(n);
+    } else {
+        send_leaderinfo(n, p);
+    }
+}
+
+static void on_ackepoch(zab_node *n, zab_peer *p, const zab_msg *m)
+{
+    if (p->lstate != LEARNER_EPOCH) {
+        zab_node_break(n, p);
+        return;
+    }
+    int64_t mine = zab_log_last(&n->log);
+    if (m->epoch != -1 && (m->epoch > n->current_epoch ||
+                           (m->epoch == n->current_epoch && m->zxid > mine))) {
+        /* Its history is more recent than ours: we must not lead it. */
+        zab_node_break(n, p);
+        return;
+    }
+    p->last_zxid = m->zxid;
+    p->epoch_vote = m->epoch != -1;
+    p->lstate = LEARNER_ACKED;
+    if (n->phase == PHASE_DISCOVERY) establish_epoch_quorum(n);
+    else sync_learner(n, p);
+}
+
+/* ---- synchronization ---- */
+
+static void send_zxid(zab_node *n, zab_peer *p, uint8_t type, int64_t zxid)
+{
+    zab_msg m = { .type = type, .zxid = zxid };
+    zab_node_send(n, p, &m);
+}
+
+static void send_proposal(zab_node *n, zab_peer *p, const zab_rec *r, uint8_t type)
+{
+    zab_msg m = { .type = type, .zxid = r->zxid, .origin = r->origin, .cookie = r->cookie,
+                  .data = r->txn, .len = r->len };
+    zab_node_send(n, p, &m);
+}
+
+/* What the learner may treat as committed of what it is sent: everything,
+ * while the epoch is being established (the whole log becomes the initial
+ * history); afterwards, what has committed. */
+static int64_t commit_point(const zab_node *n)
+{
+    return n->phase == PHASE_BROADCAST ? n->last_committed : zab_log_last(&n->log);
+}
+
+/* Stream the log after `from` as PROPOSAL (+ COMMIT when committed). */
+static void send_history(zab_node *n, zab_peer *p, int64_t from)
+{
+    int64_t cp = commit_point(n);
+    for (zab_rec *r = zab_log_after(&n->log, from); r; r = zab_log_after(&n->log, r->zxid)) {
+        /* Observers learn of a transaction only once it commits (INFORM). */
+        if (p->observer && r->zxid > cp) break;
+        send_proposal(n, p, r, ZAB_MSG_PROPOSAL);
+        if (r->zxid <= cp) send_zxid(n, p, ZAB_MSG_COMMIT, r->zxid);
+    }
+}
+
+static void pump_snapshot(zab_node *n, zab_peer *p)
+{
+    uint64_t window = (uint64_t)SNAP_WINDOW_CHUNKS * n->cfg.snap_chunk;
+    while (p->snap_sent < p->snap.len && p->snap_sent - p->snap_acked < window && !n->stopped) {
+        uint64_t len = p->snap.len - p->snap_sent;
+        if (len > n->cfg.snap_chunk) len = n->cfg.snap_chunk;
+        zab_msg m = { .type = ZAB_MSG_SNAP_DATA, .offset = p->snap_sent,
+                      .data = p->snap.data + p->snap_sent, .len = (uint32_t)len };
+        p->snap_sent += len;
+        zab_node_send(n, p, &m);
+    }
+    if (p->snap.len && p->snap_sent == p->snap.len && p->snap_acked == p->snap.len) {
+        zab_buf_free(&p->snap);
+        p->snap_sent = p->snap_acked = 0;
+    }
+    if (p->snap_sent == p->snap.len) zab_node_flush_held(n, p);
+}
+
+static int save_to_buf(void *ctx, const void *b, size_t len)
+{
+    return zab_buf_append(ctx, b, len);
+}
+
+static void start_snapshot(zab_node *n, zab_peer *p)
+{
+    zab_buf_free(&p->snap);
+    zab_buf_free(&p->held);
+    p->snap_sent = p->snap_acked = 0;
+    int rc = zab_tree_save(n->tree, save_to_buf, &p->snap);
+    if (rc) {
+        zab_node_fail(n, rc);
+        return;
+    }
+    zab_msg m = { .type = ZAB_MSG_SNAP, .zxid = n->last_applied, .offset = p->snap.len };
+    zab_node_send(n, p, &m);
+    pump_snapshot(n, p);
+}
+
+/* Choose how to bring the learner to our history, queue that history and
+ * register it for live traffic, all in one step (nothing can be proposed in
+ * between, so there is no gap and no duplicate), then NEWLEADER. */
+static void sync_learner(zab_node *n, zab_peer *p)
+{
+    int64_t pz = p->last_zxid, last = zab_log_last(&n->log), base = n->log.base;
+    int64_t cp = commit_point(n);
+    if (p->want_snap || pz < base) {
+        start_snapshot(n, p);
+        send_history(n, p, n->last_applied);
+    } else if (pz == base || zab_log_find(&n->log, pz)) {
+        /* Our histories agree up to pz (a zxid names one transaction). */
+        send_zxid(n, p, ZAB_MSG_DIFF, pz);
+        if ((pz < cp ? pz : cp) > 0) send_zxid(n, p, ZAB_MSG_COMMIT, pz < cp ? pz : cp);
+        send_history(n, p, pz);
+    } else {
+        /* It holds a zxid we never had: cut it back to the last zxid we
+         * share, which must lie in the same epoch (its log is dense within
+         * an epoch); across epochs only a snapshot is safe. */
+        zab_rec *after = zab_log_after(&n->log, pz);
+        zab_rec *prev = after ? zab_log_prev(&n->log, after) : NULL;
+        int64_t t = after ? (prev ? prev->zxid : base) : last;
+        if (ZAB_EPOCH(t) == ZAB_EPOCH(pz) && ZAB_COUNTER(t) > 0) {
+            send_zxid(n, p, ZAB_MSG_TRUNC, t);
+            if ((t < cp ? t : cp) > 0) send_zxid(n, p, ZAB_MSG_COMMIT, t < cp ? t : cp);
+            send_history(n, p, t);
+        } else {
+            start_snapshot(n, p);
+            send_history(n, p, n->last_applied);
+        }
+    }
+    p->lstate = LEARNER_SYNCING;
+    p->acked = 0;
+    p->heard = n->now;
+    send_zxid(n, p, ZAB_MSG_NEWLEADER, ZAB_ZXID(n->epoch, 0));
+}
+
+/* ---- establishment ---- */
+
+static void establish(zab_node *n)
+{
+    n->phase = PHASE_BROADCAST;
+    n->deadline = 0;
+    n->last_committed = zab_log_last(&n->log);
+    zab_node_apply_upto(n, n->last_committed);
+    n->next_zxid = ZAB_ZXID(n->epoch, 1);
+    n->vote.epoch = n->epoch; /* advertise the established regime */
+    n->vote.leader = n->cfg.sid;
+    for (uint32_t i = 0; i < n->npeers; i++)
+        if (n->peers[i].lstate == LEARNER_SYNCED) send_zxid(n, &n->peers[i], ZAB_MSG_UPTODATE, -1);
+    zab_node_announce(n);
+}
+
+static void check_newleader_quorum(zab_node *n)
+{
+    if (n->phase != PHASE_SYNC) return;
+    /* The leader's own vote needs its whole history durable too. */
+    int self = n->last_synced >= zab_log_last(&n->log);
+    if (quorum_at(n, LEARNER_SYNCED, self, 0)) establish(n);
+}
+
+/* ---- broadcast ---- */
+
+/* The highest zxid a quorum has made durable (the leader's own log
+ * included): positions are cumulative, so test each candidate. */
+static int64_t quorum_durable(const zab_node *n)
+{
+    int64_t best = n->last_committed;
+    int64_t cand[65];
+    uint32_t nc = 0;
+    if (!n->observer) cand[nc++] = n->last_synced;
+    for (uint32_t i = 0; i < n->npeers && nc < 65; i++) {
+        const zab_peer *p = &n->peers[i];
+        if (is_voter_peer(p) && p->up && p->lstate == LEARNER_SYNCED) cand[nc++] = p->acked;
+    }
+    for (uint32_t c = 0; c < nc; c++) {
+        if (cand[c] <= best) continue;
+        int64_t sids[65];
+        uint32_t k = 0;
+        if (!n->observer && n->last_synced >= cand[c]) sids[k++] = n->cfg.sid;
+        for (uint32_t i = 0; i < n->npeers; i++) {
+            const zab_peer *p = &n->peers[i];
+            if (is_voter_peer(p) && p->up && p->lstate == LEARNER_SYNCED && p->acked >= cand[c] && k < 65)
+                sids[k++] = p->sid;
+        }
+        if (n->quorum.contains(&n->quorum, sids, k)) best = cand[c];
+    }
+    return best;
+}
+
+static void try_commit(zab_node *n)
+{
+    int64_t upto = quorum_durable(n);
+    int64_t last = zab_log_last(&n->log);
+    if (upto > last) upto = last;
+    if (upto <= n->last_committed) return;
+    int64_t from = n->last_committed;
+    n->last_committed = upto;
+    for (uint32_t i = 0; i < n->npeers; i++) {
+        zab_peer *p = &n->peers[i];
+        if (p->lstate < LEARNER_SYNCING) continue;
+        if (is_voter_peer(p)) {
+            send_zxid(n, p, ZAB_MSG_COMMIT, upto);
+        } else {
+            for (zab_rec *r = zab_log_after(&n->log, from); r && r->zxid <= upto;
+                 r = zab_log_after(&n->log, r->zxid))
+                send_proposal(n, p, r, ZAB_MSG_INFORM);
+        }
+    }
+    zab_node_apply_upto(n, upto);
+}
+
+void zab_leader_synced(zab_node *n)
+{
+    if (n->last_synced >= zab_log_last(&n->log)) n->unsynced_since = 0;
+    if (n->phase == PHASE_SYNC) check_newleader_quorum(n);
+    else if (n->phase == PHASE_BROADCAST) try_commit(n);
+}
+
+uint64_t zab_leader_in_flight(const zab_node *n)
+{
+    /* This epoch's proposals are dense: count those after the commit point. */
+    int64_t floor = ZAB_ZXID(n->epoch, 0);
+    int64_t done = n->last_committed > floor ? n->last_committed : floor;
+    return n->phase == PHASE_BROADCAST && n->next_zxid - 1 > done ? (uint64_t)(n->next_zxid - 1 - done) : 0;
+}
+
+int zab_leader_submit(zab_node *n, const zab_request *req, int64_t origin, uint64_t cookie)
+{
+    if (n->phase != PHASE_BROADCAST) return ZAB_ECONNECTIONLOSS;
+    if (zab_leader_in_flight(n) >= n->cfg.max_outstanding) return ZAB_ETHROTTLED;
+    if (ZAB_COUNTER(n->next_zxid) == UINT32_MAX) {
+        /* ZOOKEEPER-1277: a counter about to run into the epoch bits ends
+         * the reign; the next leader starts a new epoch. */
+        zab_node_look(n, "zxid counter exhausted");
+        return ZAB_ECONNECTIONLOSS;
+    }
+    n->scratch.len = 0;
+    int rc = zab_tree_prepare(n->tree, req, n->next_zxid, n->now, &n->scratch);
+    if (rc) return rc;
+    int64_t zxid = n->next_zxid++;
+    if (origin == n->cfg.sid && zab_node_wait(n, cookie)) return ZAB_ENOMEM;
+    if (zab_log_append(&n->log, zxid, n->scratch.data, n->scratch.len, origin, cookie)) {
+        zab_node_fail(n, ZAB_ENOMEM);
+        return ZAB_ENOMEM;
+    }
+    zab_entry e = { zxid, n->scratch.data, n->scratch.len };
+    if ((rc = n->io.log_append(n->io.ctx, &e, 1))) {
+        zab_node_fail(n, rc);
+        return rc;
+    }
+    if (!n->unsynced_since) n->unsynced_since = n->now;
+    zab_rec *r = zab_log_find(&n->log, zxid);
+    for (uint32_t i = 0; i < n->npeers; i++) {
+        zab_peer *p = &n->peers[i];
+        if (is_voter_peer(p) && p->lstate >= LEARNER_SYNCING) send_proposal(n, p, r, ZAB_MSG_PROPOSAL);
+    }
+    return 0;
+}
+
+static void on_request(zab_node *n, zab_peer *p, const zab_msg *m)
+{
+    zab_request req;
+    int rc = zab_msg_request_decode(m->data, m->len, &req, &n->req_scratch);
+    if (!rc) rc = zab_leader_submit(n, &req, p->sid, m->cookie);
+    if (rc && n->role == ZAB_LEADING) {
+        zab_msg refused = { .type = ZAB_MSG_REFUSED, .cookie = m->cookie, .err = rc };
+        zab_node_send(n, p, &refused);
+    }
+}
+
+static void on_ack(zab_node *n, zab_peer *p, const zab_msg *m)
+{
+    if (m->zxid == ZAB_ZXID(n->epoch, 0)) {
+        if (p->lstate != LEARNER_SYNCING) return;
+        /* It made our history durable and recorded the epoch. */
+        p->lstate = LEARNER_SYNCED;
+        if (n->phase == PHASE_SYNC) check_newleader_quorum(n);
+        else if (n->phase == PHASE_BROADCAST) send_zxid(n, p, ZAB_MSG_UPTODATE, -1);
+        return;
+    }
+    if (p->lstate != LEARNER_SYNCED || ZAB_COUNTER(m->zxid) == 0) return;
+    if (m->zxid > p->acked) p->acked = m->zxid;
+    if (n->phase == PHASE_BROADCAST) try_commit(n);
+}
+
+static void on_snap_ack(zab_node *n, zab_peer *p, const zab_msg *m)
+{
+    if (!p->snap.len || m->offset > p->snap_sent || m->offset < p->snap_acked) {
+        zab_node_break(n, p);
+        return;
+    }
+    p->snap_acked = m->offset;
+    pump_snapshot(n, p);
+}
+
+void zab_leader_recv(zab_node *n, zab_peer *p, const zab_msg *m)
+{
+    p->heard = n->now;
+    switch (m->type) {
+    case ZAB_MSG_LEARNERINFO: on_learnerinfo(n, p, m); break;
+    case ZAB_MSG_ACKEPOCH: on_ackepoch(n, p, m); break;
+    case ZAB_MSG_ACK: on_ack(n, p, m); break;
+    case ZAB_MSG_SNAP_ACK: on_snap_ack(n, p, m); break;
+    case ZAB_MSG_PING: break; /* liveness only */
+    case ZAB_MSG_REQUEST: on_request(n, p, m); break;
+    default: zab_node_break(n, p); break;
+    }
+}
+
+/* ---- life ---- */
+
+void zab_leader_start(zab_node *n)
+{
+    n->phase = PHASE_DISCOVERY;
+    n->epoch = n->accepted_epoch + 1;
+    n->epoch_fixed = 0;
+    n->deadline = n->now + ticks(n, n->cfg.init_limit);
+    n->next_ping = n->now;
+    n->unsynced_since = 0;
+    for (uint32_t i = 0; i < n->npeers; i++) {
+        zab_peer *p = &n->peers[i];
+        if (p->lstate == LEARNER_INFO && p->accepted >= n->epoch) n->epoch = p->accepted + 1;
+        p->heard = n->now;
+    }
+    try_fix_epoch(n);
+}
+
+void zab_leader_stop(zab_node *n)
+{
+    for (uint32_t i = 0; i < n->npeers; i++) {
+        zab_peer *p = &n->peers[i];
+        p->lstate = LEARNER_NONE;
+        p->acked = 0;
+        zab_buf_free(&p->snap);
+        zab_buf_free(&p->held);
+        p->snap_sent = p->snap_acked = 0;
+    }
+    n->unsynced_since = 0;
+}
+
+void zab_leader_peer_down(zab_node *n, zab_peer *p)
+{
+    p->lstate = LEARNER_NONE;
+    p->acked = 0;
+    zab_buf_free(&p->snap);
+    zab_buf_free(&p->held);
+    p->snap_sent = p->snap_acked = 0;
+    (void)n;
+}
+
+/* Learners heard from within syncLimit, with the leader, must be a quorum,
+ * or the leader steps down: a leader cut off from its quorum must not keep
+ * answering as if it led. */
+static int quorum_alive(zab_node *n)
+{
+    int64_t sids[64];
+    uint32_t k = 0;
+    if (!n->observer) sids[k++] = n->cfg.sid;
+    int64_t limit = ticks(n, n->cfg.sync_limit);
+    for (uint32_t i = 0; i < n->npeers; i++) {
+        zab_peer *p = &n->peers[i];
+        if (!is_voter_peer(p) || p->lstate != LEARNER_SYNCED) continue;
+        if (n->now - p->heard > limit) {
+            zab_node_break(n, p); /* silent too long: let it resync */
+            continue;
+        }
+        if (k < 64) sids[k++] = p->sid;
+    }
+    return n->quorum.contains(&n->quorum, sids, k);
+}
+
+void zab_leader_tick(zab_node *n)
+{
+    if (n->phase != PHASE_BROADCAST) {
+        if (n->now >= n->deadline) zab_node_look(n, "epoch not established in time");
+        return;
+    }
+    if (n->unsynced_since && n->now - n->unsynced_since > ticks(n, n->cfg.disk_stall_ticks)) {
+        zab_node_look(n, "own log sync stalled");
+        return;
+    }
+    if (!quorum_alive(n)) {
+        zab_node_look(n, "lost quorum");
+        return;
+    }
+    if (n->now >= n->next_ping) {
+        zab_msg ping = { .type = ZAB_MSG_PING, .zxid = zab_log_last(&n->log) };
+        for (uint32_t i = 0; i < n->npeers; i++)
+            if (n->peers[i].lstate >= LEARNER_SYNCING) zab_node_send(n, &n->peers[i], &ping);
+        n->next_ping = n->now + n->cfg.tick_ms / 2;
+    }
+}
