@@ -429,6 +429,8 @@ void zab_leader_stop(zab_node *n)
 {
     for (uint32_t i = 0; i < n->npeers; i++) {
         zab_peer *p = &n->peers[i];
+        /* End the reign on every learner's channel (one channel, one reign). */
+        if (p->lstate != LEARNER_NONE && p->up) zab_node_break(n, p);
         p->lstate = LEARNER_NONE;
         p->acked = 0;
         zab_buf_free(&p->snap);

@@ -68,6 +68,10 @@ void zab_learner_start(zab_node *n)
 
 void zab_learner_stop(zab_node *n)
 {
+    /* One channel carries one reign: whatever the old leader still sends
+     * on it must never reach the next one (ZooKeeper closes the socket). */
+    zab_peer *p = leader_peer(n);
+    if (p && p->up && n->registered) zab_node_break(n, p);
     zab_buf_free(&n->snap_in);
     n->snap_total = 0;
     n->registered = 0;
