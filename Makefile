@@ -57,7 +57,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 LIB_CFLAGS := -Iinclude -Ilib -DZAB_BUILDING -fvisibility=hidden
 TEST_CFLAGS := -Iinclude -Ilib -Itests
 
-.PHONY: all lib examples check run bench install uninstall clean fuzz valgrind
+.PHONY: all lib examples check run bench install uninstall clean fuzz valgrind soak
 
 all: lib examples
 
@@ -119,6 +119,11 @@ fuzz:
 
 valgrind: all $(TESTS)
 	@BUILD=$(BUILD) CC="$(CC)" VALGRIND=1 sh tests/run.sh $(TESTS)
+
+# Many more randomized ensemble runs than `make check` does (SOAK seeds).
+SOAK ?= 500
+soak: $(BUILD)/tests/test_sim_random
+	ZAB_SOAK=$(SOAK) CK_DEFAULT_TIMEOUT=0 $(BUILD)/tests/test_sim_random
 
 run: examples
 	$(BUILD)/examples/hello_tree
