@@ -82,11 +82,12 @@ typedef struct zab_msg {
     uint32_t len;
 } zab_msg;
 
-/* Append the encoding of m. 0 or ZAB_ENOMEM (out restored). */
+/* Append the encoding of m (a known type). 0, or ZAB_ENOMEM when memory
+ * runs out or a body does not fit its u32 length (out restored). */
 int zab_msg_encode(const zab_msg *m, zab_buf *out);
 
-/* Decode one message of len bytes; a body longer than max is refused.
- * 0 or ZAB_ECORRUPT. */
+/* Decode one message of len bytes; a `bytes` field longer than max is
+ * refused. 0 or ZAB_ECORRUPT. */
 int zab_msg_decode(const void *bytes, size_t len, uint32_t max, zab_msg *m);
 
 /* A client request as a REQUEST carries it: session, the connection's
