@@ -126,7 +126,7 @@ soak: $(BUILD)/tests/test_sim_random
 	ZAB_SOAK=$(SOAK) CK_DEFAULT_TIMEOUT=0 $(BUILD)/tests/test_sim_random
 
 run: examples
-	$(BUILD)/examples/hello_tree
+	$(BUILD)/examples/hello_cluster
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done

@@ -131,7 +131,9 @@ void zab_election_start(zab_node *n)
     n->election_start = n->now;
     n->vote = initial_vote(n);
     n->finalize_at = 0;
-    for (uint32_t i = 0; i < n->npeers; i++) n->peers[i].recv.valid = 0;
+    /* Every election starts from nothing: a vote kept from an earlier one
+     * (a crashed leader saying LEADING) must never confirm a regime. */
+    for (uint32_t i = 0; i < n->npeers; i++) n->peers[i].recv.valid = n->peers[i].outside.valid = 0;
     n->notify_interval = n->cfg.finalize_wait_ms;
     n->notify_at = n->now + n->notify_interval;
     broadcast_vote(n);
