@@ -115,6 +115,7 @@ static void io_on_role(void *ctx, int role, int64_t leader, int64_t epoch)
 {
     zab_sim_host *h = ctx;
     h->role = role;
+    h->role_leader = leader;
     h->role_epoch = epoch;
     if (role != ZAB_LEADING) return;
     if (leader != h->sid)
@@ -237,6 +238,7 @@ int zab_sim_host_start(zab_sim_host *h)
     h->applied = 0;
     h->timer_at = INT64_MAX;
     h->role = ZAB_LOOKING;
+    h->role_leader = 0;
     h->role_epoch = 0;
     h->node = new_node(h);
     if (!h->node) return ZAB_ENOMEM; /* the configuration is always valid */

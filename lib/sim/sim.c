@@ -340,8 +340,10 @@ static agreement assess(zab_sim *sim)
         } else if (st.last_applied != a.applied || ts.digest != digest) {
             a.same_state = 0;
         }
-        if (h->sid != leader && (st.role == ZAB_LOOKING || st.role == ZAB_LEADING ||
-                                 st.leader != leader))
+        /* Served: announced through on_role, which comes once the node
+         * serves, and not left since. */
+        if (h->sid != leader && (h->role == ZAB_LOOKING || h->role == ZAB_LEADING ||
+                                 h->role_leader != leader || st.role != h->role))
             a.served = 0;
     }
     return a;

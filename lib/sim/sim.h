@@ -27,8 +27,8 @@ typedef struct zab_sim_host {
     int64_t clock;      /* the time the node was last given */
     int64_t timer_at;   /* earliest TIMER event pending, INT64_MAX if none */
     int64_t applied;    /* last zxid the node reported applied in this life */
-    int role;           /* last on_role */
-    int64_t role_epoch;
+    int role;           /* last on_role: the role it serves in */
+    int64_t role_leader, role_epoch;
 } zab_sim_host;
 
 /* A write submitted through zab_sim_submit. */
