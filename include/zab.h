@@ -335,6 +335,9 @@ typedef struct zab_tree_config {
                               holding digest identity with this value passes
                               every ACL check; copied */
     uint64_t hash_seed;    /* seeds the child tables; same on every replica */
+    uint32_t max_txn;      /* largest transaction prepare may produce (bytes);
+                              0 = no limit. A request whose transaction would
+                              be larger is refused with ZAB_ETOOBIG */
     zab_watch_fn on_watch; /* may be NULL: events are then discarded */
     void *watch_ctx;
 } zab_tree_config;
@@ -366,8 +369,8 @@ ZAB_API int zab_tree_read(zab_tree *tree, const zab_request *req, zab_reply *rep
  * in one (a host that could not decode a client's multi passes one op of
  * type ZAB_OP_ERROR) fails whole with ZAB_EMARSHALLING, as ZooKeeper's does.
  * zxid must exceed every zxid prepared or applied before. Returns 0;
- * ZAB_ETOOBIG for data over max_data or a multi of over 65536 ops (no
- * transaction: refuse it at the edge); ZAB_EUNIMPLEMENTED for a top-level
+ * ZAB_ETOOBIG for data over max_data, a multi of over 65536 ops or a
+ * transaction over max_txn (no transaction: refuse it at the edge); ZAB_EUNIMPLEMENTED for a top-level
  * check (ZooKeeper answers it so and closes the connection); ZAB_EINVAL for
  * a read-class request, a malformed request struct or a zxid out of order;
  * ZAB_ENOMEM. On error txn is unchanged. */
@@ -615,6 +618,8 @@ typedef struct zab_node_stats {
     uint64_t elections;        /* elections entered */
     int64_t last_election_ms;  /* duration of the last completed election */
     uint64_t bytes_sent, messages_sent;
+    int serving;               /* established (leader) or up to date
+                                  (learner): writes and reads are served */
     int stopped;               /* non-zero after a fail-stop */
 } zab_node_stats;
 ZAB_API void zab_node_stats_get(const zab_node *node, zab_node_stats *out);

@@ -27,8 +27,13 @@ static zab_vote initial_vote(const zab_node *n)
         v.epoch = INT64_MIN;
         return v;
     }
+    /* Only what is durable counts: every committed transaction is durable
+     * on a quorum, so the best durable history among any quorum holds them
+     * all, while a node whose disk stalls does not win on entries it may
+     * never keep. */
+    int64_t last = zab_log_last(&n->log);
     v.leader = n->cfg.sid;
-    v.zxid = zab_log_last(&n->log);
+    v.zxid = n->last_synced < last ? n->last_synced : last;
     v.epoch = n->current_epoch;
     return v;
 }

@@ -67,6 +67,10 @@ static void establish_epoch_quorum(zab_node *n)
 {
     if (n->phase != PHASE_DISCOVERY || !n->epoch_fixed) return;
     if (!quorum_at(n, LEARNER_ACKED, 1, 1)) return;
+    /* Recording currentEpoch claims our whole log as the epoch's initial
+     * history: it must be durable first, or a crash leaves a node that
+     * claims the epoch with a shorter log (ZOOKEEPER-4643, leader side). */
+    if (n->last_synced < zab_log_last(&n->log)) return;
     /* A quorum promised the epoch and none is ahead of us: from now on we
      * hold its initial history (currentEpoch). */
     if (zab_node_save_epochs(n, n->epoch, n->epoch)) return;
@@ -312,7 +316,8 @@ static void try_commit(zab_node *n)
 void zab_leader_synced(zab_node *n)
 {
     if (n->last_synced >= zab_log_last(&n->log)) n->unsynced_since = 0;
-    if (n->phase == PHASE_SYNC) check_newleader_quorum(n);
+    if (n->phase == PHASE_DISCOVERY) establish_epoch_quorum(n);
+    else if (n->phase == PHASE_SYNC) check_newleader_quorum(n);
     else if (n->phase == PHASE_BROADCAST) try_commit(n);
 }
 
@@ -416,7 +421,9 @@ void zab_leader_start(zab_node *n)
     n->epoch_fixed = 0;
     n->deadline = n->now + ticks(n, n->cfg.init_limit);
     n->next_ping = n->now;
-    n->unsynced_since = 0;
+    /* A log still waiting on the disk counts against the stall limit from
+     * the start of the reign. */
+    n->unsynced_since = n->last_synced < zab_log_last(&n->log) ? n->now : 0;
     for (uint32_t i = 0; i < n->npeers; i++) {
         zab_peer *p = &n->peers[i];
         if (p->lstate == LEARNER_INFO && p->accepted >= n->epoch) n->epoch = p->accepted + 1;
@@ -473,12 +480,12 @@ static int quorum_alive(zab_node *n)
 
 void zab_leader_tick(zab_node *n)
 {
-    if (n->phase != PHASE_BROADCAST) {
-        if (n->now >= n->deadline) zab_node_look(n, "epoch not established in time");
-        return;
-    }
     if (n->unsynced_since && n->now - n->unsynced_since > ticks(n, n->cfg.disk_stall_ticks)) {
         zab_node_look(n, "own log sync stalled");
+        return;
+    }
+    if (n->phase != PHASE_BROADCAST) {
+        if (n->now >= n->deadline) zab_node_look(n, "epoch not established in time");
         return;
     }
     if (!quorum_alive(n)) {

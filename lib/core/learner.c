@@ -130,6 +130,13 @@ static void on_trunc(zab_node *n, const zab_msg *m)
 
 static void on_snap(zab_node *n, const zab_msg *m)
 {
+    if (m->zxid < n->last_applied) {
+        /* The leader's tree lags what we already applied (it has not yet
+         * applied its initial history): installing it would roll committed
+         * state back. Try again once it is established. */
+        zab_node_look(n, "snapshot older than our state");
+        return;
+    }
     zab_buf_free(&n->snap_in);
     n->snap_total = m->offset;
     n->snap_zxid = m->zxid;

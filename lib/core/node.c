@@ -61,7 +61,10 @@ zab_node *zab_node_new(const zab_node_config *cfg, const zab_io *io, const zab_n
     n->io = *io;
     n->members = malloc(cfg->nmembers * sizeof(*n->members));
     n->peers = calloc(cfg->nmembers, sizeof(*n->peers));
-    n->tree = zab_tree_new(&cfg->tree);
+    /* A transaction must fit a PROPOSAL: refuse bigger ones in prepare. */
+    zab_tree_config tc = cfg->tree;
+    if (!tc.max_txn || tc.max_txn > n->cfg.max_message) tc.max_txn = n->cfg.max_message;
+    n->tree = zab_tree_new(&tc);
     if (!n->members || !n->peers || !n->tree) {
         zab_node_free(n);
         return NULL;
@@ -460,5 +463,7 @@ void zab_node_stats_get(const zab_node *n, zab_node_stats *out)
     out->last_committed = n->last_committed;
     out->last_applied = n->last_applied;
     out->in_flight = n->role == ZAB_LEADING ? zab_leader_in_flight(n) : 0;
+    out->serving = (n->role == ZAB_LEADING && n->phase == PHASE_BROADCAST) ||
+                   ((n->role == ZAB_FOLLOWING || n->role == ZAB_OBSERVING) && n->uptodate);
     out->stopped = n->stopped != 0;
 }

@@ -406,7 +406,16 @@ int zab_tree_prepare(zab_tree *t, const zab_request *req, int64_t zxid, int64_t 
             break;
         }
     }
+    size_t start = out->len;
     if ((rc = zab_txn_encode(&txn, out))) goto fail;
+    if (t->cfg.max_txn && out->len - start > t->cfg.max_txn) {
+        /* An ACL expanded from the connection's identities, or a sequence
+         * suffix, can make a transaction outgrow the request: it would be
+         * refused by every peer, so it never reaches the log. */
+        out->len = start;
+        rc = ZAB_ETOOBIG;
+        goto fail;
+    }
     t->last_prepared = zxid;
     return 0;
 fail:
