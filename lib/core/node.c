@@ -163,9 +163,9 @@ void zab_node_fail(zab_node *n, int code)
     n->stats.stopped = 1;
 }
 
-/* Give an encoded message its place on the channel: patch the sequence
- * number and recompute the CRC (messages held behind a snapshot get theirs
- * only when they are finally sent). */
+/* Give a held message its place on the channel: patch the sequence number
+ * and recompute the CRC (messages held behind a snapshot learn their
+ * position only when they are finally sent). */
 static void seal(uint8_t *bytes, size_t len, uint32_t seq)
 {
     for (int i = 0; i < 4; i++) bytes[2 + i] = (uint8_t)(seq >> (24 - 8 * i));
@@ -173,9 +173,10 @@ static void seal(uint8_t *bytes, size_t len, uint32_t seq)
     for (int i = 0; i < 4; i++) bytes[len - 4 + i] = (uint8_t)(crc >> (24 - 8 * i));
 }
 
+/* Send an encoded message that already carries sequence number send_seq. */
 static void transmit(zab_node *n, zab_peer *p, uint8_t *bytes, size_t len)
 {
-    seal(bytes, len, p->send_seq++);
+    p->send_seq++;
     n->stats.bytes_sent += len;
     n->stats.messages_sent++;
     n->io.send(n->io.ctx, p->sid, bytes, len);
@@ -190,6 +191,7 @@ void zab_node_send(zab_node *n, zab_peer *p, zab_msg *m)
 {
     if (!p->up || p->broken || n->stopped) return;
     n->scratch.len = 0;
+    m->seq = p->send_seq;
     if (zab_msg_encode(m, &n->scratch)) {
         zab_node_fail(n, ZAB_ENOMEM);
         return;
@@ -213,6 +215,7 @@ void zab_node_flush_held(zab_node *n, zab_peer *p)
     while (at + 4 <= p->held.len) {
         const uint8_t *h = p->held.data + at;
         size_t len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+        seal(p->held.data + at + 4, len, p->send_seq);
         transmit(n, p, p->held.data + at + 4, len);
         at += 4 + len;
     }

@@ -126,6 +126,11 @@ zab_znode *zab_znode_next_child(const zab_znode *p, uint32_t *pos)
 zab_znode *zab_znode_with_data(zab_znode *n, const void *data, int32_t data_len)
 {
     size_t dlen = data_len > 0 ? (size_t)data_len : 0;
+    if (data_len >= 0 && data_len == n->data_len) {
+        /* Same size: overwrite in place, the node stays where it is. */
+        if (dlen) memcpy(n->bytes + n->name_len, data, dlen);
+        return n;
+    }
     zab_znode *m = realloc(n, sizeof(*n) + n->name_len + dlen);
     if (!m) return NULL;
     m->data_len = data_len < 0 ? -1 : data_len;

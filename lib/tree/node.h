@@ -92,8 +92,8 @@ static inline void zab_znode_patch_child(zab_znode *parent, uint32_t slot, zab_z
 /* Iterate children: for (uint32_t i = 0; (c = zab_znode_next_child(p, &i));) */
 zab_znode *zab_znode_next_child(const zab_znode *parent, uint32_t *pos);
 
-/* A copy of n with new data: NULL on OOM (n untouched). On success n has
- * been freed and the caller must patch the slot pointing to it. */
+/* n with new data: NULL on OOM (n untouched). On success n may have moved
+ * (the caller patches the slot pointing to it when the result differs). */
 zab_znode *zab_znode_with_data(zab_znode *n, const void *data, int32_t data_len);
 
 /* The node at path starting from root, or NULL. "" and "/" are the root.
