@@ -618,6 +618,11 @@ typedef struct zab_node_stats {
     uint64_t elections;        /* elections entered */
     int64_t last_election_ms;  /* duration of the last completed election */
     uint64_t bytes_sent, messages_sent;
+    uint64_t syncs;            /* zab_node_log_synced calls that advanced */
+    uint64_t synced_entries;   /* entries they covered (batch size = this / syncs) */
+    uint32_t learners_synced;  /* leader: learners that acknowledged NEWLEADER */
+    uint64_t max_learner_lag;  /* leader: proposals the slowest synced voter
+                                  has not yet acknowledged */
     int serving;               /* established (leader) or up to date
                                   (learner): writes and reads are served */
     int stopped;               /* non-zero after a fail-stop */

@@ -4,6 +4,7 @@
  * stalls stepping down, the zxid counter running out, hostile bytes from a
  * peer, and fail-stop when a durability callback fails.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,6 +275,41 @@ START_TEST(failed_append_is_fail_stop)
 }
 END_TEST
 
+/* The counters a host exports (mntr): synced learners, their lag, syncs. */
+START_TEST(stats_count_learners_and_syncs)
+{
+    host_new(3, 0);
+    host_run(2000);
+    int l = leader();
+    for (int i = 0; i < 20; i++) {
+        char path[16];
+        snprintf(path, sizeof(path), "/s%d", i);
+        ck_assert_int_eq(submit_create(l, path, 8), 0);
+    }
+    host_run(500);
+    zab_node_stats st = stats(l);
+    ck_assert_int_eq(st.serving, 1);
+    ck_assert_uint_eq(st.learners_synced, 2);
+    ck_assert_uint_eq(st.max_learner_lag, 0);
+    ck_assert_uint_eq(st.in_flight, 0);
+    ck_assert_uint_gt(st.syncs, 0);
+    ck_assert_uint_ge(st.synced_entries, 20);
+    ck_assert_uint_ge(st.elections, 1);
+    /* A follower that stops syncing falls behind by what it has not acked. */
+    int f = l == 1 ? 2 : 1;
+    H->sync_stalled[f] = 1;
+    for (int i = 0; i < 5; i++) {
+        char path[16];
+        snprintf(path, sizeof(path), "/t%d", i);
+        ck_assert_int_eq(submit_create(l, path, 8), 0);
+    }
+    host_run(50);
+    ck_assert_uint_eq(stats(l).max_learner_lag, 5);
+    ck_assert_int_eq(stats(f).serving, 1);
+    host_free();
+}
+END_TEST
+
 START_TEST(invalid_configurations_are_refused)
 {
     zab_io io = { .send = h_send };
@@ -303,6 +339,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, zxid_counter_exhaustion_forces_new_epoch);
     tcase_add_test(tc, hostile_peer_bytes_close_the_channel);
     tcase_add_test(tc, failed_append_is_fail_stop);
+    tcase_add_test(tc, stats_count_learners_and_syncs);
     tcase_add_test(tc, invalid_configurations_are_refused);
     suite_add_tcase(s, tc);
     return s;

@@ -411,6 +411,9 @@ int zab_node_log_synced(zab_node *n, int64_t zxid)
     if (n->stopped) return n->stopped;
     if (zxid > zab_log_last(&n->log)) zxid = zab_log_last(&n->log);
     if (zxid <= n->last_synced) return 0;
+    n->stats.syncs++;
+    n->stats.synced_entries += ZAB_EPOCH(zxid) == ZAB_EPOCH(n->last_synced)
+                                   ? (uint64_t)(zxid - n->last_synced) : ZAB_COUNTER(zxid);
     n->last_synced = zxid;
     if (n->role == ZAB_LEADING) zab_leader_synced(n);
     else if (n->role != ZAB_LOOKING) zab_learner_synced(n);
@@ -466,6 +469,20 @@ void zab_node_stats_get(const zab_node *n, zab_node_stats *out)
     out->last_committed = n->last_committed;
     out->last_applied = n->last_applied;
     out->in_flight = n->role == ZAB_LEADING ? zab_leader_in_flight(n) : 0;
+    out->learners_synced = 0;
+    out->max_learner_lag = 0;
+    if (n->role == ZAB_LEADING && n->phase == PHASE_BROADCAST) {
+        int64_t last = zab_log_last(&n->log), floor = ZAB_ZXID(n->epoch, 0);
+        for (uint32_t i = 0; i < n->npeers; i++) {
+            const zab_peer *p = &n->peers[i];
+            if (p->lstate != LEARNER_SYNCED) continue;
+            out->learners_synced++;
+            if (p->observer) continue;
+            int64_t acked = p->acked > floor ? p->acked : floor;
+            uint64_t lag = last > acked ? (uint64_t)(last - acked) : 0;
+            if (lag > out->max_learner_lag) out->max_learner_lag = lag;
+        }
+    }
     out->serving = (n->role == ZAB_LEADING && n->phase == PHASE_BROADCAST) ||
                    ((n->role == ZAB_FOLLOWING || n->role == ZAB_OBSERVING) && n->uptodate);
     out->stopped = n->stopped != 0;
