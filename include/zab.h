@@ -630,6 +630,80 @@ typedef struct zab_node_stats {
 ZAB_API void zab_node_stats_get(const zab_node *node, zab_node_stats *out);
 
 /* ------------------------------------------------------------------------ */
+/* File storage (optional): the log, snapshots and epochs on a POSIX disk    */
+/* ------------------------------------------------------------------------ */
+
+/* A ready implementation of the node's durability callbacks on local files
+ * (zab-storage(7) documents the format). A node never needs it: any host may
+ * persist its own way.
+ *
+ * Thread rules: every function is called from the thread that drives the
+ * node, except zab_storage_synced, zab_storage_fd and zab_storage_status,
+ * which any thread may call. The storage runs one writer thread of its own
+ * that writes and fsyncs appended records (group commit: one fsync covers
+ * every record appended before it) and never calls into the node: the host
+ * reads zab_storage_synced and reports it with zab_node_log_synced.
+ *
+ * Failure is final: once a write or fsync fails, every call returns that
+ * error (never retry an fsync: the kernel may have dropped the dirty pages). */
+
+typedef struct zab_storage zab_storage;
+struct zab_sys; /* replaceable system calls, for fault injection in tests */
+
+typedef struct zab_storage_config {
+    const char *dir;           /* snapshots and epochs (ZooKeeper's dataDir);
+                                  created if missing; copied */
+    const char *log_dir;       /* log segments (dataLogDir); NULL = dir */
+    uint64_t segment_bytes;    /* preallocated size of a log segment; 0 = 64 MiB */
+    uint32_t snap_retain;      /* snapshots purging keeps (autopurge.snapRetainCount);
+                                  0 = 3 */
+    uint32_t max_record;       /* largest log record; 0 = 4 MiB */
+    int sync_each;             /* one fsync per append, no group commit */
+    int truncate_corrupt;      /* recovery cuts the log at a corrupt record in the
+                                  middle instead of refusing to open (loses data) */
+    const struct zab_sys *sys; /* NULL = the real system calls */
+} zab_storage_config;
+
+/* Open (creating if needed) and recover: find the newest valid snapshot,
+ * read the log after it, cut a torn or unfinished record at the tail.
+ * Corruption before the tail (a bad CRC followed by valid records, a
+ * missing segment, a damaged epoch file) refuses to open. Returns 0 and
+ * *out; ZAB_ECORRUPT or ZAB_EIO with a description in err (NUL-terminated,
+ * at most errlen bytes, may be NULL); ZAB_ENOMEM. */
+ZAB_API int zab_storage_open(const zab_storage_config *cfg, zab_storage **out, char *err,
+                             size_t errlen);
+/* Write and sync what was appended, stop the writer thread, free. */
+ZAB_API void zab_storage_close(zab_storage *s);
+
+/* The recovered epochs (for zab_node_new), and the recovered snapshot and
+ * log entries handed to a new node (zab_node_restore_snapshot and
+ * zab_node_restore_entry). restore returns their codes. */
+ZAB_API void zab_storage_state(const zab_storage *s, zab_node_state *out);
+ZAB_API int zab_storage_restore(zab_storage *s, zab_node *node);
+
+/* The node's durability callbacks; call them from its zab_io callbacks.
+ * append buffers (durable later, see zab_storage_synced); the others are
+ * durable when they return. Each returns 0, or the storage's error. */
+ZAB_API int zab_storage_append(zab_storage *s, const zab_entry *entries, size_t n);
+ZAB_API int zab_storage_truncate(zab_storage *s, int64_t zxid);
+ZAB_API int zab_storage_save_epochs(zab_storage *s, int64_t accepted, int64_t current);
+ZAB_API int zab_storage_save_snapshot(zab_storage *s, const zab_tree *tree);
+
+/* Take a snapshot of tree for faster recovery: serialized at once (an exact
+ * image at the tree's last zxid, not a fuzzy one), written and synced by the
+ * writer thread, after which snapshots beyond snap_retain and the log
+ * segments only they needed are purged. 0 or the storage's error. */
+ZAB_API int zab_storage_snapshot(zab_storage *s, const zab_tree *tree);
+
+/* The highest zxid durable in the log. Any thread. */
+ZAB_API int64_t zab_storage_synced(const zab_storage *s);
+/* A descriptor that becomes readable whenever synced advances (for a poll
+ * loop; zab_storage_synced clears it). Any thread. */
+ZAB_API int zab_storage_fd(const zab_storage *s);
+/* 0, or the error that stopped the storage. Any thread. */
+ZAB_API int zab_storage_status(const zab_storage *s);
+
+/* ------------------------------------------------------------------------ */
 /* The ZooKeeper client wire protocol (jute)                                 */
 /* ------------------------------------------------------------------------ */
 
