@@ -595,7 +595,9 @@ ZAB_API int64_t zab_node_next_deadline(const zab_node *node);
 
 /* Submit a write-class request (see zab_tree_prepare) from a client of this
  * node. The request is copied. Its outcome comes through io->on_result with
- * cookie once committed and applied on this node. Returns 0; ZAB_ETOOBIG for
+ * cookie once committed and applied on this node; cookies must be unique
+ * over the node's whole history, restarts included (a proposal carries its
+ * cookie, and one from before a restart may still commit). Returns 0; ZAB_ETOOBIG for
  * a request over max_message (refused at the edge, never logged);
  * ZAB_ECONNECTIONLOSS when the node has no established leader; ZAB_ETHROTTLED
  * when max_outstanding requests are already in flight; ZAB_ENOMEM. */

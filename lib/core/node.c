@@ -130,8 +130,11 @@ int zab_node_restore_entry(zab_node *n, const zab_entry *e)
 {
     if (n->started) return ZAB_EINVAL;
     int64_t last = zab_log_last(&n->log);
+    /* The same continuity a live proposal needs: the next counter of the
+     * epoch, or the first of a later one. A gap means lost records. */
     if (e->zxid <= last || ZAB_COUNTER(e->zxid) == 0) return ZAB_ECORRUPT;
-    if (ZAB_EPOCH(e->zxid) == ZAB_EPOCH(last) && e->zxid != last + 1) return ZAB_ECORRUPT;
+    if (ZAB_EPOCH(e->zxid) == ZAB_EPOCH(last) ? e->zxid != last + 1 : ZAB_COUNTER(e->zxid) != 1)
+        return ZAB_ECORRUPT;
     if (e->len > n->cfg.max_message) return ZAB_ECORRUPT;
     int rc = zab_log_append(&n->log, e->zxid, e->txn, e->len, 0, 0);
     if (!rc) n->last_synced = e->zxid;
