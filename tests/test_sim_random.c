@@ -114,7 +114,8 @@ START_TEST(random_runs)
 {
     const char *one = getenv("ZAB_SEED");
     if (one) {
-        run_seed(strtoull(one, NULL, 10), 3);
+        uint64_t seed = strtoull(one, NULL, 10);
+        run_seed(seed, seed % 4 == 0 ? 5 : 3); /* as the loop below runs it */
         return;
     }
     const char *soak = getenv("ZAB_SOAK");

@@ -315,7 +315,9 @@ static void try_commit(zab_node *n)
 
 void zab_leader_synced(zab_node *n)
 {
-    if (n->last_synced >= zab_log_last(&n->log)) n->unsynced_since = 0;
+    /* A stall is no progress, not an unfinished log: under steady load the
+     * disk always trails the newest append, and that is healthy. */
+    n->unsynced_since = n->last_synced >= zab_log_last(&n->log) ? 0 : n->now;
     if (n->phase == PHASE_DISCOVERY) establish_epoch_quorum(n);
     else if (n->phase == PHASE_SYNC) check_newleader_quorum(n);
     else if (n->phase == PHASE_BROADCAST) try_commit(n);

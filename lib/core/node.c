@@ -486,7 +486,7 @@ void zab_node_stats_get(const zab_node *n, zab_node_stats *out)
             if (lag > out->max_learner_lag) out->max_learner_lag = lag;
         }
     }
-    out->serving = (n->role == ZAB_LEADING && n->phase == PHASE_BROADCAST) ||
-                   ((n->role == ZAB_FOLLOWING || n->role == ZAB_OBSERVING) && n->uptodate);
+    out->serving = !n->stopped && ((n->role == ZAB_LEADING && n->phase == PHASE_BROADCAST) ||
+                                   ((n->role == ZAB_FOLLOWING || n->role == ZAB_OBSERVING) && n->uptodate));
     out->stopped = n->stopped != 0;
 }
