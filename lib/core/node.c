@@ -18,7 +18,8 @@ enum {
     DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024,
     DEFAULT_MAX_OUTSTANDING = 1000,
     DEFAULT_LOG_WINDOW = 10000,
-    DEFAULT_SNAP_CHUNK = 256 * 1024
+    DEFAULT_SNAP_CHUNK = 256 * 1024,
+    HELD_LIMIT_MESSAGES = 64 /* in max_message units, behind one snapshot */
 };
 
 /* ---- configuration ---- */
@@ -202,6 +203,13 @@ void zab_node_send(zab_node *n, zab_peer *p, zab_msg *m)
     /* Behind a snapshot in flight, everything else waits its turn, so the
      * learner sees the stream in protocol order. Snapshot chunks go out. */
     if (snapshot_streaming(p) && m->type != ZAB_MSG_SNAP_DATA && m->type != ZAB_MSG_SNAP) {
+        /* A learner that cannot take the snapshot as fast as the ensemble
+         * moves is dropped (it resynchronizes later) rather than letting
+         * what waits for it grow without bound. */
+        if (p->held.len > (size_t)HELD_LIMIT_MESSAGES * n->cfg.max_message) {
+            zab_node_break(n, p);
+            return;
+        }
         uint8_t len4[4] = { (uint8_t)(n->scratch.len >> 24), (uint8_t)(n->scratch.len >> 16),
                             (uint8_t)(n->scratch.len >> 8), (uint8_t)n->scratch.len };
         if (zab_buf_append(&p->held, len4, 4) ||
