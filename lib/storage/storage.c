@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,19 @@ static zab_storage *create(const zab_storage_config *cfg)
     return s;
 }
 
+/* The writer runs with every signal blocked, so the host's handlers keep
+ * running on the threads the host chose. */
+static int start_writer(zab_storage *s, zab_serr *e)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&s->thread, NULL, zab_storage_writer, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc) return zab_serr_set(e, ZAB_ENOMEM, rc, "cannot start the writer thread");
+    return 0;
+}
+
 ZAB_API int zab_storage_open(const zab_storage_config *cfg, zab_storage **out, char *err,
                              size_t errlen)
 {
@@ -219,8 +233,7 @@ ZAB_API int zab_storage_open(const zab_storage_config *cfg, zab_storage **out, c
     if (!rc && strcmp(s->dir, s->log_dir)) rc = make_dir(s->sys, s->log_dir, &e);
     if (!rc) rc = zab_storage_recover(s, cfg->truncate_corrupt, &e, err, errlen);
     if (!rc) rc = open_pipe(s, &e);
-    if (!rc && pthread_create(&s->thread, NULL, zab_storage_writer, s))
-        rc = zab_serr_set(&e, ZAB_ENOMEM, 0, "cannot start the writer thread");
+    if (!rc) rc = start_writer(s, &e);
     if (rc) {
         destroy(s);
         return report(err, errlen, &e);
