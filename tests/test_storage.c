@@ -726,6 +726,45 @@ START_TEST(leftover_tmp_files_removed)
 }
 END_TEST
 
+static void put_crc(uint8_t *at, const uint8_t *bytes, size_t len)
+{
+    uint32_t c = zab_crc32c(0, bytes, len);
+    at[0] = (uint8_t)(c >> 24);
+    at[1] = (uint8_t)(c >> 16);
+    at[2] = (uint8_t)(c >> 8);
+    at[3] = (uint8_t)c;
+}
+
+START_TEST(unknown_versions_refused)
+{
+    zab_storage *s = open_default();
+    ck_assert_int_eq(zab_storage_save_epochs(s, 1, 1), 0);
+    append_range(s, 1, 1, 3, 0);
+    zab_storage_close(s);
+    /* A segment header of version 2, its checksum valid: a newer format. */
+    uint8_t h[ZAB_SEG_HEADER];
+    read_file(seg(1), h, sizeof(h), 0);
+    h[11] = 2;
+    put_crc(h + 32, h, 32);
+    write_file(seg(1), h, sizeof(h), 0);
+    zab_storage_config cfg = config();
+    cfg.truncate_corrupt = 1; /* not damage: nothing to cut */
+    open_fails(&cfg, ZAB_ECORRUPT);
+    ck_assert_msg(strstr(note, "version") && strstr(note, seg(1)), "message: %s", note);
+    h[11] = 1;
+    put_crc(h + 32, h, 32);
+    write_file(seg(1), h, sizeof(h), 0);
+    /* The same for the epochs file. */
+    uint8_t ep[32];
+    read_file("epochs", ep, sizeof(ep), 0);
+    ep[11] = 9;
+    put_crc(ep + 28, ep, 28);
+    write_file("epochs", ep, sizeof(ep), 0);
+    open_fails(&cfg, ZAB_ECORRUPT);
+    ck_assert_msg(strstr(note, "version"), "message: %s", note);
+}
+END_TEST
+
 /* ---- truncation ---- */
 
 START_TEST(truncate_inside_a_segment)
@@ -1168,7 +1207,15 @@ START_TEST(close_flushes)
     s = open_default();
     ck_assert_int_eq(zab_storage_synced(s), Z(1, 200));
     expect_log(s, 1, 1, 200, 0);
+    /* A snapshot still queued is written too. */
+    zab_tree *t = zab_tree_new(NULL);
+    zab_buf txn = { 0 };
+    tree_create(t, Z(1, 1), 1, &txn);
+    ck_assert_int_eq(zab_storage_snapshot(s, t), 0);
     zab_storage_close(s);
+    ck_assert(exists(snap(Z(1, 1))));
+    zab_buf_free(&txn);
+    zab_tree_free(t);
 }
 END_TEST
 
@@ -1394,6 +1441,7 @@ static Suite *storage_suite(void)
     tcase_add_test(r, missing_epochs_with_data_refused);
     tcase_add_test(r, damaged_epochs_refused);
     tcase_add_test(r, leftover_tmp_files_removed);
+    tcase_add_test(r, unknown_versions_refused);
     suite_add_tcase(s, r);
 
     TCase *t = tcase_create("truncate");

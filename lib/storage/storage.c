@@ -354,7 +354,7 @@ static int cut_log(zab_storage *s, int64_t zxid, zab_serr *e)
     int rc = k + 1 == s->nsegs ? 0 : zab_seg_open(s->sys, s->log_dir, si->seq, &fd, e);
     if (rc) return rc;
     if (fd != s->fd) {
-        s->sys->close(s->fd);
+        if (s->fd >= 0) s->sys->close(s->fd);
         s->fd = fd;
     }
     s->dirty = 0;

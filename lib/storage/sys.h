@@ -10,7 +10,8 @@
  *   fallocate  reserves [off, off + len) like posix_fallocate, but reports
  *              failure as -1 + errno (posix_fallocate returns the error);
  *              storage falls back to writing zeros when it fails with
- *              EINVAL or EOPNOTSUPP (file systems that cannot preallocate).
+ *              EINVAL, EOPNOTSUPP or ENOSYS (file systems that cannot
+ *              preallocate).
  *   list       calls each(ctx, name) for every entry of directory path
  *              except "." and "..", in no set order; a non-zero return from
  *              each stops the listing and is returned as is.
