@@ -150,8 +150,8 @@ static int list_files(rctx *c)
     if (!rc && !same) rc = s->sys->list(dir = s->log_dir, on_name, &b);
     if (rc == ZAB_ENOMEM) return zab_serr_set(c->e, rc, 0, "out of memory listing %s", dir);
     if (rc) return zab_serr_io(c->e, "list", dir);
-    qsort(c->f.snaps, c->f.nsnaps, sizeof(*c->f.snaps), cmp_desc_i64);
-    qsort(c->f.segs, c->f.nsegs, sizeof(*c->f.segs), cmp_asc_u64);
+    if (c->f.nsnaps > 1) qsort(c->f.snaps, c->f.nsnaps, sizeof(*c->f.snaps), cmp_desc_i64);
+    if (c->f.nsegs > 1) qsort(c->f.segs, c->f.nsegs, sizeof(*c->f.segs), cmp_asc_u64);
     return 0;
 }
 
