@@ -74,7 +74,7 @@ enum {
     ZAB_EINVAL = -1002,   /* the caller broke an API rule (documented per call) */
     ZAB_ECORRUPT = -1003, /* bytes (snapshot, transaction) fail validation */
     ZAB_ETOOBIG = -1004,  /* a length or count over a configured limit */
-    ZAB_EIO = -1005,      /* a host callback reported failure */
+    ZAB_EIO = -1005,      /* a write or sync failed (storage, host callback) */
     ZAB_EFAILED = -1006   /* the object stopped after an earlier fatal error */
 };
 
@@ -670,8 +670,9 @@ typedef struct zab_storage_config {
  * read the log after it, cut a torn or unfinished record at the tail.
  * Corruption before the tail (a bad CRC followed by valid records, a
  * missing segment, a damaged epoch file) refuses to open. Returns 0 and
- * *out; ZAB_ECORRUPT or ZAB_EIO with a description in err (NUL-terminated,
- * at most errlen bytes, may be NULL); ZAB_ENOMEM. */
+ * *out (err then notes what recovery repaired or skipped, or is empty);
+ * ZAB_ECORRUPT or ZAB_EIO with a description in err (NUL-terminated, at
+ * most errlen bytes, may be NULL); ZAB_ENOMEM. */
 ZAB_API int zab_storage_open(const zab_storage_config *cfg, zab_storage **out, char *err,
                              size_t errlen);
 /* Write and sync what was appended, stop the writer thread, free. */
@@ -704,6 +705,10 @@ ZAB_API int64_t zab_storage_synced(const zab_storage *s);
 ZAB_API int zab_storage_fd(const zab_storage *s);
 /* 0, or the error that stopped the storage. Any thread. */
 ZAB_API int zab_storage_status(const zab_storage *s);
+/* zab_storage_status, and what happened in words (the operation, the file
+ * and the system's error text) into buf (NUL-terminated, at most len
+ * bytes; empty while the storage runs). Any thread. */
+ZAB_API int zab_storage_error(const zab_storage *s, char *buf, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* The ZooKeeper client wire protocol (jute)                                 */

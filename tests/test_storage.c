@@ -1248,6 +1248,9 @@ START_TEST(fdatasync_failure_is_final)
     ck_assert_int_eq(s->fail.errnum, EIO);
     ck_assert_msg(strstr(s->fail.msg, "fdatasync") && strstr(s->fail.msg, seg(1)), "%s",
                   s->fail.msg);
+    char why[400];
+    ck_assert_int_eq(zab_storage_error(s, why, sizeof(why)), ZAB_EIO);
+    ck_assert_str_eq(why, s->fail.msg);
     zab_storage_close(s);
 }
 END_TEST

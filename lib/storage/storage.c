@@ -506,3 +506,16 @@ ZAB_API int zab_storage_status(const zab_storage *s)
 {
     return atomic_load(&((zab_storage *)s)->error);
 }
+
+ZAB_API int zab_storage_error(const zab_storage *s, char *buf, size_t len)
+{
+    zab_storage *m = (zab_storage *)s;
+    int code = atomic_load(&m->error);
+    if (buf && len) {
+        /* fail is written once, under the mutex, before error is set. */
+        pthread_mutex_lock(&m->mu);
+        snprintf(buf, len, "%s", code ? m->fail.msg : "");
+        pthread_mutex_unlock(&m->mu);
+    }
+    return code;
+}

@@ -37,7 +37,7 @@ ZAB_API const char *zab_strerror(int code)
     case ZAB_EINVAL: return "invalid argument";
     case ZAB_ECORRUPT: return "corrupt data";
     case ZAB_ETOOBIG: return "length or count over a limit";
-    case ZAB_EIO: return "host callback failed";
+    case ZAB_EIO: return "input/output error";
     case ZAB_EFAILED: return "stopped after an earlier fatal error";
     default: return "unknown error";
     }
