@@ -40,8 +40,8 @@ enum {
     ITERATIONS = 30,
     ROUNDS = 2,
     IN_FLIGHT = 48,           /* writes the child keeps submitted */
-    SNAP_EVERY = 300,         /* acknowledged writes between snapshots */
-    SEGMENT_BYTES = 64 * 1024, /* small, so segments roll and get purged */
+    SNAP_EVERY = 150,         /* acknowledged writes between snapshots */
+    SEGMENT_BYTES = 8192,     /* small, so segments roll and get purged */
     MAX_KILL_AFTER = 3000,    /* acknowledgements read before the kill, at most */
     CHILD_SILENCE_MS = 10000, /* a child that acknowledges nothing this long is stuck */
     LEAD_TIMEOUT_MS = 10000,
@@ -407,27 +407,71 @@ static int tear_tail(const char *dir, zab_sim_rng *rng)
     return 1;
 }
 
-/* After recovery: every segment parses, each starts where the one before
- * it ended, and the newest has nothing but zeros after its last record.
- * Returns the last logged zxid (0 when the newest segment is empty). */
+/* The newest snapshot (by its header) and the lowest segment it needs;
+ * 0 and floor 1 when there is none. Segments below the floor are stale:
+ * purging deletes them, but a crash may stop it half way, in any order. */
+static int64_t newest_snapshot(const char *dir, uint64_t *floor)
+{
+    dir_list snaps = list_dir(dir, "snap.");
+    int64_t zxid = 0;
+    *floor = 1;
+    for (size_t i = snaps.n; i-- > 0 && !zxid;) {
+        char path[512];
+        path_join(path, sizeof path, dir, snaps.names[i]);
+        size_t len;
+        uint8_t *buf = read_file(path, &len);
+        zab_reader r = zab_reader_init(buf, len);
+        const uint8_t *magic = zab_get_bytes(&r, 8);
+        (void)zab_get_bytes(&r, 8); /* version, reserved */
+        int64_t z = zab_get_i64(&r);
+        uint64_t f = zab_get_u64(&r);
+        (void)zab_get_u64(&r); /* body length */
+        uint32_t crc = zab_get_u32(&r);
+        if (!r.err && memcmp(magic, "ZABSNAPF", 8) == 0 && crc == zab_crc32c(0, buf, 40)) {
+            zxid = z;
+            *floor = f;
+        }
+        free(buf);
+    }
+    list_free(&snaps);
+    return zxid;
+}
+
+/* After recovery: from the newest snapshot's floor on, the segments are
+ * numbered without a gap, every one parses, the first starts no later
+ * than the snapshot, each later one where the one before it ended, and
+ * the newest has nothing but zeros after its last record. Returns the
+ * last logged zxid (0 when there is no segment). */
 static int64_t check_log_clean(const char *dir, uint32_t seed)
 {
+    uint64_t floor;
+    int64_t snap = newest_snapshot(dir, &floor);
     dir_list segs = list_dir(dir, "log.");
     int64_t last = 0;
+    uint64_t expect_seq = 0;
     for (size_t i = 0; i < segs.n; i++) {
+        uint64_t seq = strtoull(segs.names[i] + 4, NULL, 16);
+        if (seq < floor) continue;
         char path[512];
         path_join(path, sizeof path, dir, segs.names[i]);
         size_t len;
         uint8_t *buf = read_file(path, &len);
         seg_scan sc = scan_segment(buf, len);
         zab_reader r = zab_reader_init(buf + 16, 16);
-        uint64_t seq = zab_get_u64(&r);
+        uint64_t hseq = zab_get_u64(&r);
         int64_t prev = zab_get_i64(&r);
-        ck_assert_msg(strtoull(segs.names[i] + 4, NULL, 16) == seq,
-                      "seed %u: %s holds seq %" PRIu64, seed, segs.names[i], seq);
-        if (i > 0)
+        ck_assert_msg(hseq == seq, "seed %u: %s holds seq %" PRIu64, seed, segs.names[i], hseq);
+        if (expect_seq) {
+            ck_assert_msg(seq == expect_seq, "seed %u: log.%016" PRIx64 " is missing", seed,
+                          expect_seq);
             ck_assert_msg(prev == last, "seed %u: %s starts after 0x%" PRIx64 ", not 0x%" PRIx64,
                           seed, segs.names[i], (uint64_t)prev, (uint64_t)last);
+        } else {
+            ck_assert_msg(prev <= snap,
+                          "seed %u: %s starts after 0x%" PRIx64 ", past the snapshot at 0x%" PRIx64,
+                          seed, segs.names[i], (uint64_t)prev, (uint64_t)snap);
+        }
+        expect_seq = seq + 1;
         ck_assert_msg(!sc.bad, "seed %u: %s has a bad record at offset %zu after recovery", seed,
                       segs.names[i], sc.end);
         if (i + 1 == segs.n)

@@ -322,6 +322,7 @@ typedef struct recovered {
     zab_node_state epochs;
     int64_t snap_zxid;  /* the restored snapshot's (0: none) */
     int64_t last;       /* the last restored log zxid */
+    char note[512];     /* what the open said it repaired or skipped */
 } recovered;
 
 static zab_node *node_new(const zab_node_state *st, null_host *nh)
@@ -379,6 +380,7 @@ static int recover(const char *dir, int truncate_corrupt, const history *h, reco
     rc = zab_storage_restore(s, node);
     ck_assert_msg(rc == 0, "restore after a successful open: %s", zab_strerror(rc));
     zab_storage_close(s);
+    snprintf(out->note, sizeof out->note, "%s", err);
     zab_node_stats ns;
     zab_node_stats_get(node, &ns);
     out->snap_zxid = ns.last_applied;
@@ -438,11 +440,30 @@ static void check_stopped(zab_storage *s, const history *h, size_t next, int64_t
     ck_assert_int_eq(zab_storage_status(s), st);
 }
 
+/* zab_storage_error once stopped: the code, and words naming the file
+ * (or directory) and, when given, the system's text for errnum. */
+static void check_error_text(const zab_storage *s, const char *file, int errnum)
+{
+    char msg[512];
+    ck_assert_int_eq(zab_storage_error(s, msg, sizeof msg), ZAB_EIO);
+    ck_assert_msg(strstr(msg, file) != NULL, "the error \"%s\" does not name %s", msg, file);
+    if (errnum)
+        ck_assert_msg(strstr(msg, strerror(errnum)) != NULL, "the error \"%s\" does not say \"%s\"",
+                      msg, strerror(errnum));
+}
+
+static void check_running(const zab_storage *s)
+{
+    char msg[64] = "x";
+    ck_assert_int_eq(zab_storage_error(s, msg, sizeof msg), 0);
+    ck_assert_str_eq(msg, "");
+}
+
 /* Appends in batches of `batch` records until the armed fault stops the
  * storage. Checks that synced stayed at what the batches before the
  * failing one made durable, and that recovery keeps at least that. */
 static void append_until_failure(const struct zab_sys *sys, int call, int err, int short_write,
-                                 size_t batch)
+                                 size_t batch, const char *names)
 {
     char dir[] = "/tmp/zab-faults-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -452,6 +473,7 @@ static void append_until_failure(const struct zab_sys *sys, int call, int err, i
     ck_assert_int_eq(zab_storage_save_epochs(s, 1, 1), 0);
     ck_assert_int_eq(append_range(s, &h, 1, 3), 0);
     ck_assert(wait_synced(s, ZAB_ZXID(1, 3)));
+    check_running(s);
     atomic_store(&F.short_write, short_write);
     fault_arm(call, err, 0);
     size_t next = 4;
@@ -473,6 +495,7 @@ static void append_until_failure(const struct zab_sys *sys, int call, int err, i
                   "synced 0x%" PRIx64 " after the fault; 0x%" PRIx64 " was durable before it",
                   (uint64_t)zab_storage_synced(s), (uint64_t)durable);
     check_stopped(s, &h, next, durable);
+    check_error_text(s, names ? names : dir, short_write ? 0 : err);
     zab_storage_close(s);
     recovered r = recover_ok(dir, 0, &h);
     ck_assert_int_ge(r.last, durable);
@@ -485,21 +508,21 @@ static void append_until_failure(const struct zab_sys *sys, int call, int err, i
 START_TEST(test_eio_on_pwrite)
 {
     struct zab_sys sys = faulty_sys();
-    append_until_failure(&sys, C_PWRITE, EIO, 0, 5);
+    append_until_failure(&sys, C_PWRITE, EIO, 0, 5, "log.");
 }
 END_TEST
 
 START_TEST(test_short_write)
 {
     struct zab_sys sys = faulty_sys();
-    append_until_failure(&sys, C_PWRITE, ENOSPC, 1, 5);
+    append_until_failure(&sys, C_PWRITE, ENOSPC, 1, 5, "log.");
 }
 END_TEST
 
 START_TEST(test_enospc_on_pwrite)
 {
     struct zab_sys sys = faulty_sys();
-    append_until_failure(&sys, C_PWRITE, ENOSPC, 0, 5);
+    append_until_failure(&sys, C_PWRITE, ENOSPC, 0, 5, "log.");
 }
 END_TEST
 
@@ -509,7 +532,7 @@ END_TEST
 START_TEST(test_eio_on_fdatasync_is_final)
 {
     struct zab_sys sys = faulty_sys();
-    append_until_failure(&sys, C_FDATASYNC, EIO, 0, 5);
+    append_until_failure(&sys, C_FDATASYNC, EIO, 0, 5, "log.");
 }
 END_TEST
 
@@ -518,14 +541,14 @@ END_TEST
 START_TEST(test_eio_on_fsync_at_segment_roll)
 {
     struct zab_sys sys = faulty_sys();
-    append_until_failure(&sys, C_FSYNC, EIO, 0, 20);
+    append_until_failure(&sys, C_FSYNC, EIO, 0, 20, NULL);
 }
 END_TEST
 
 START_TEST(test_enospc_on_fallocate)
 {
     struct zab_sys sys = faulty_sys();
-    append_until_failure(&sys, C_FALLOCATE, ENOSPC, 0, 20);
+    append_until_failure(&sys, C_FALLOCATE, ENOSPC, 0, 20, "log.");
 }
 END_TEST
 
@@ -573,6 +596,7 @@ static void epochs_fault(int call, int err)
     ck_assert_int_ne(zab_storage_save_epochs(s, 2, 2), 0);
     ck_assert_int_eq(atomic_load(&F.fired), 1);
     check_stopped(s, &h, 6, ZAB_ZXID(1, 5));
+    check_error_text(s, "epochs", err);
     zab_storage_close(s);
     recovered r = recover_ok(dir, 0, &h);
     ck_assert_int_eq(r.last, ZAB_ZXID(1, 5));
@@ -623,6 +647,7 @@ START_TEST(test_eio_on_rename_of_snapshot)
     ck_assert_int_eq(wait_failed(s, WAIT_MS), ZAB_EIO);
     ck_assert_int_eq(atomic_load(&F.fired), 1);
     check_stopped(s, &h, 11, ZAB_ZXID(1, 10));
+    check_error_text(s, "snap.", EIO);
     zab_storage_close(s);
     char name[40];
     snap_name(name, sizeof name, ZAB_ZXID(1, 10));
@@ -652,6 +677,7 @@ START_TEST(test_eio_on_save_snapshot)
     zab_tree_free(t);
     ck_assert_int_eq(atomic_load(&F.fired), 1);
     check_stopped(s, &h, 11, zab_storage_synced(s));
+    check_error_text(s, dir, EIO);
     zab_storage_close(s);
     /* Either the old state or the installed snapshot, nothing between. */
     recovered r = recover_ok(dir, 0, &h);
@@ -910,6 +936,7 @@ START_TEST(test_torn_last_record_cut_mid_record)
     write_at(path, cut, zeros, last.off + REC_HEADER + last.len - cut);
     recovered r = recover_ok(env.dir, 0, &env.h);
     ck_assert_int_eq(r.last, ZAB_ZXID(1, LOG_RECORDS - 1));
+    ck_assert_msg(strstr(r.note, name) != NULL, "the cut is not reported: \"%s\"", r.note);
     /* The tail was cut for good: the file is zero from the torn record on. */
     size_t len;
     uint8_t *buf = read_all(path, &len);
@@ -961,6 +988,7 @@ START_TEST(test_partial_record_followed_by_zeros)
     zab_buf_free(&b);
     recovered r = recover_ok(env.dir, 0, &env.h);
     ck_assert_int_eq(r.last, ZAB_ZXID(1, LOG_RECORDS));
+    ck_assert_msg(strstr(r.note, name) != NULL, "the cut is not reported: \"%s\"", r.note);
     size_t len;
     uint8_t *buf = read_all(path, &len);
     for (size_t i = m.end; i < len; i++) ck_assert_msg(buf[i] == 0, "byte %zu not cut", i);
@@ -1088,9 +1116,13 @@ START_TEST(test_truncate_corrupt_cuts_there)
     recover_corrupt(env.dir, &env.h, name, "a record before truncate_corrupt");
     recovered r = recover_ok(env.dir, 1, &env.h);
     ck_assert_int_eq(r.last, before);
+    ck_assert_msg(strstr(r.note, name) != NULL, "the cut is not reported: \"%s\"", r.note);
     ck_assert_int_eq(count_segments(env.dir), 1);
-    /* Cut for good: a plain open now agrees, and the log continues. */
-    ck_assert_int_eq(recover_ok(env.dir, 0, &env.h).last, before);
+    /* Cut for good: a plain open now agrees, with nothing to report, and
+     * the log continues. */
+    r = recover_ok(env.dir, 0, &env.h);
+    ck_assert_int_eq(r.last, before);
+    ck_assert_str_eq(r.note, "");
     zab_storage *s = store_open(env.dir, NULL, 0);
     size_t next = ZAB_COUNTER(before) + 1;
     ck_assert_int_eq(append_range(s, &env.h, next, next + 1), 0);
@@ -1391,6 +1423,8 @@ static void flip_newest_snapshot(size_t off, const char *field)
     ck_assert_msg(r.snap_zxid == ZAB_ZXID(1, 40),
                   "%s of the newest snapshot damaged: restored snapshot 0x%" PRIx64
                   ", want the older one", field, (uint64_t)r.snap_zxid);
+    ck_assert_msg(strstr(r.note, name) != NULL, "%s of %s damaged, not reported: \"%s\"", field,
+                  name, r.note);
     ck_assert_int_eq(r.last, ZAB_ZXID(1, LOG_RECORDS));
     env_free(&env);
 }
