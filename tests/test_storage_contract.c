@@ -1,7 +1,7 @@
 /*
  * The durability contract every storage behind a node must keep, checked
  * against two of them: the simulator's in-memory disk (lib/sim/disk.h) and
- * the POSIX file storage. The same scripts of appends, syncs, truncations,
+ * the POSIX file storage (with group commit, and with sync_each). The same scripts of appends, syncs, truncations,
  * epoch saves and installed snapshots run on both, each life ending in a
  * crash: for the simulated disk its crash model (unsynced records lost, the
  * first of them perhaps torn); for the files a child process that did the
@@ -360,9 +360,9 @@ static int file_snapshot(void *s, const zab_tree *tree)
 
 static const store_if file_if = { file_append, file_sync, file_truncate, file_epochs, file_snapshot };
 
-static int file_open(const char *dir, zab_storage **s, char *err, size_t errlen)
+static int file_open(const char *dir, int sync_each, zab_storage **s, char *err, size_t errlen)
 {
-    zab_storage_config cfg = { .dir = dir, .segment_bytes = SEGMENT_BYTES };
+    zab_storage_config cfg = { .dir = dir, .segment_bytes = SEGMENT_BYTES, .sync_each = sync_each };
     return zab_storage_open(&cfg, s, err, errlen);
 }
 
@@ -449,6 +449,7 @@ static zab_node *sim_recover(void *store, zab_node_state *st, const zab_io *io)
 
 typedef struct file_store {
     char dir[32];
+    int sync_each;
 } file_store;
 
 static void *file_create(void)
@@ -491,7 +492,7 @@ static void file_life(void *store, model *m, const step *steps, size_t *pos)
         close(fds[0]);
         char why[512] = "";
         zab_storage *s = NULL;
-        int rc = file_open(f->dir, &s, why, sizeof why);
+        int rc = file_open(f->dir, f->sync_each, &s, why, sizeof why);
         if (!rc) rc = run_life(m, &file_if, s, steps, pos, why, sizeof why);
         char msg[640];
         int len = rc ? snprintf(msg, sizeof msg, "E%s: %s", why, zab_strerror(rc))
@@ -513,12 +514,20 @@ static void file_life(void *store, model *m, const step *steps, size_t *pos)
     ck_assert_int_eq(run_life(m, NULL, NULL, steps, pos, why, sizeof why), 0);
 }
 
+/* The same files, written with one sync per record (no group commit). */
+static void *file_each_create(void)
+{
+    file_store *f = file_create();
+    f->sync_each = 1;
+    return f;
+}
+
 static zab_node *file_recover(void *store, zab_node_state *st, const zab_io *io)
 {
     file_store *f = store;
     zab_storage *s;
     char err[512] = "";
-    int rc = file_open(f->dir, &s, err, sizeof err);
+    int rc = file_open(f->dir, f->sync_each, &s, err, sizeof err);
     ck_assert_msg(rc == 0, "file storage: recovery: %s (%s)", zab_strerror(rc), err);
     zab_storage_state(s, st);
     zab_node *node = node_new(st, io);
@@ -531,6 +540,7 @@ static zab_node *file_recover(void *store, zab_node_state *st, const zab_io *io)
 static const kind kinds[] = {
     { "simulated disk", sim_create, sim_destroy, sim_life, sim_recover },
     { "file storage", file_create, file_destroy, file_life, file_recover },
+    { "file storage (sync_each)", file_each_create, file_destroy, file_life, file_recover },
 };
 
 /* ---- checking a recovered store ---- */

@@ -60,7 +60,7 @@ static void sleep_ms(long ms)
 
 /* ---- the fault layer ---- */
 
-enum { C_NONE, C_PWRITE, C_FSYNC, C_FDATASYNC, C_FALLOCATE, C_RENAME };
+enum { C_NONE, C_PWRITE, C_FSYNC, C_FDATASYNC, C_FALLOCATE, C_RENAME, C_FTRUNCATE, C_UNLINK, C_COUNT };
 
 /* One fault at a time: the next call of kind `call` (after `skip` more)
  * fails once with err, or for a short write writes half and says so. The
@@ -73,7 +73,7 @@ static struct {
     atomic_int fired;
     atomic_int err;
     atomic_int short_write;
-    atomic_long calls[C_RENAME + 1];
+    atomic_long calls[C_COUNT];
 } F;
 
 static void fault_reset(void)
@@ -83,7 +83,7 @@ static void fault_reset(void)
     atomic_store(&F.fired, 0);
     atomic_store(&F.err, 0);
     atomic_store(&F.short_write, 0);
-    for (int i = 0; i <= C_RENAME; i++) atomic_store(&F.calls[i], 0);
+    for (int i = 0; i < C_COUNT; i++) atomic_store(&F.calls[i], 0);
 }
 
 static void fault_arm(int call, int err, long skip)
@@ -135,6 +135,16 @@ static int f_rename(const char *from, const char *to)
     return fault_hit(C_RENAME) ? -1 : zab_sys_posix()->rename(from, to);
 }
 
+static int f_ftruncate(int fd, off_t len)
+{
+    return fault_hit(C_FTRUNCATE) ? -1 : zab_sys_posix()->ftruncate(fd, len);
+}
+
+static int f_unlink(const char *path)
+{
+    return fault_hit(C_UNLINK) ? -1 : zab_sys_posix()->unlink(path);
+}
+
 static struct zab_sys faulty_sys(void)
 {
     struct zab_sys s = *zab_sys_posix();
@@ -143,6 +153,8 @@ static struct zab_sys faulty_sys(void)
     s.fdatasync = f_fdatasync;
     s.fallocate = f_fallocate;
     s.rename = f_rename;
+    s.ftruncate = f_ftruncate;
+    s.unlink = f_unlink;
     return s;
 }
 
@@ -363,16 +375,14 @@ static void check_content(zab_node *node, null_host *nh, const history *h, int64
     zab_tree_free(want);
 }
 
-/* Open dir (real system calls), restore into a node, check its content
- * against the history. 0 and *out, or the open's code with err filled. */
-static int recover(const char *dir, int truncate_corrupt, const history *h, recovered *out,
-                   char *err, size_t errlen)
+/* Open cfg's directories, restore into a node, check its content against
+ * the history. 0 and *out, or the open's code with err filled. */
+static int recover_cfg(const zab_storage_config *cfg, const history *h, recovered *out,
+                       char *err, size_t errlen)
 {
-    zab_storage_config cfg = { .dir = dir, .segment_bytes = SEGMENT_BYTES,
-                               .truncate_corrupt = truncate_corrupt };
     zab_storage *s = NULL;
     err[0] = 0;
-    int rc = zab_storage_open(&cfg, &s, err, errlen);
+    int rc = zab_storage_open(cfg, &s, err, errlen);
     if (rc) return rc;
     zab_storage_state(s, &out->epochs);
     null_host nh = { ZAB_LOOKING, 0 };
@@ -390,6 +400,15 @@ static int recover(const char *dir, int truncate_corrupt, const history *h, reco
     check_content(node, &nh, h, out->last);
     zab_node_free(node);
     return 0;
+}
+
+/* The same on dir with the real system calls. */
+static int recover(const char *dir, int truncate_corrupt, const history *h, recovered *out,
+                   char *err, size_t errlen)
+{
+    zab_storage_config cfg = { .dir = dir, .segment_bytes = SEGMENT_BYTES,
+                               .truncate_corrupt = truncate_corrupt };
+    return recover_cfg(&cfg, h, out, err, errlen);
 }
 
 static recovered recover_ok(const char *dir, int truncate_corrupt, const history *h)
@@ -690,6 +709,108 @@ START_TEST(test_eio_on_save_snapshot)
 }
 END_TEST
 
+/* A truncation that fails half way (each call it makes failing in turn)
+ * stops the storage; what recovery then finds keeps everything up to the
+ * cut and is some prefix of the old log, never a mix. */
+START_TEST(test_failed_truncate)
+{
+    static const struct { int call, err; } faults[] = {
+        { C_PWRITE, EIO }, { C_FTRUNCATE, EIO }, { C_FALLOCATE, ENOSPC },
+        { C_FSYNC, EIO }, { C_FDATASYNC, EIO }, { C_UNLINK, EIO },
+    };
+    int fired = 0;
+    for (size_t f = 0; f < sizeof faults / sizeof faults[0]; f++) {
+        char dir[] = "/tmp/zab-faults-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        history h = history_make(130);
+        fault_reset();
+        struct zab_sys sys = faulty_sys();
+        zab_storage *s = store_open(dir, &sys, 0);
+        ck_assert_int_eq(zab_storage_save_epochs(s, 1, 1), 0);
+        for (size_t i = 1; i <= 120; i += 10) ck_assert_int_eq(append_range(s, &h, i, i + 9), 0);
+        ck_assert(wait_synced(s, ZAB_ZXID(1, 120)));
+        fault_arm(faults[f].call, faults[f].err, 0);
+        int rc = zab_storage_truncate(s, ZAB_ZXID(1, 30));
+        int64_t lo = ZAB_ZXID(1, 30), hi = ZAB_ZXID(1, 30);
+        if (atomic_load(&F.fired)) {
+            fired++;
+            ck_assert_msg(rc == ZAB_EIO, "truncate with call %d failing: %s", faults[f].call,
+                          zab_strerror(rc));
+            check_stopped(s, &h, 31, zab_storage_synced(s));
+            hi = ZAB_ZXID(1, 120);
+        } else {
+            ck_assert_int_eq(rc, 0);
+            ck_assert_int_eq(zab_storage_synced(s), ZAB_ZXID(1, 30));
+        }
+        zab_storage_close(s);
+        recovered r = recover_ok(dir, 0, &h);
+        ck_assert_msg(r.last >= lo && r.last <= hi,
+                      "call %d failing in truncate: recovered up to 0x%" PRIx64, faults[f].call,
+                      (uint64_t)r.last);
+        history_free(&h);
+        remove_tree(dir);
+    }
+    /* Cutting across segments deletes files and syncs: at least those. */
+    ck_assert_int_ge(fired, 2);
+}
+END_TEST
+
+/* A record over max_record is refused at the door; the storage goes on. */
+START_TEST(test_record_over_max_record)
+{
+    char dir[] = "/tmp/zab-faults-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    history h = history_make(10);
+    zab_storage_config cfg = { .dir = dir, .segment_bytes = SEGMENT_BYTES, .max_record = 300 };
+    zab_storage *s = NULL;
+    ck_assert_int_eq(zab_storage_open(&cfg, &s, NULL, 0), 0);
+    ck_assert_int_eq(zab_storage_save_epochs(s, 1, 1), 0);
+    ck_assert_int_eq(append_range(s, &h, 1, 2), 0);
+    static uint8_t big[301];
+    zab_entry e = { ZAB_ZXID(1, 3), big, sizeof big };
+    ck_assert_int_eq(zab_storage_append(s, &e, 1), ZAB_ETOOBIG);
+    ck_assert_int_eq(zab_storage_status(s), 0);
+    ck_assert_int_eq(append_range(s, &h, 3, 4), 0);
+    ck_assert(wait_synced(s, ZAB_ZXID(1, 4)));
+    zab_storage_close(s);
+    ck_assert_int_eq(recover_ok(dir, 0, &h).last, ZAB_ZXID(1, 4));
+    history_free(&h);
+    remove_tree(dir);
+}
+END_TEST
+
+/* A record larger than a whole segment still gets logged (in a segment of
+ * its own size) and recovered. */
+START_TEST(test_record_larger_than_a_segment)
+{
+    char dir[] = "/tmp/zab-faults-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    zab_tree *t = tree_new();
+    history h = { t, calloc(4, sizeof(zab_buf)), 3 };
+    ck_assert_ptr_nonnull(h.txn);
+    static char data[3 * SEGMENT_BYTES];
+    memset(data, 'b', sizeof data);
+    for (size_t i = 1; i <= 3; i++) {
+        char path[16];
+        snprintf(path, sizeof path, "/n%06zu", i);
+        zab_op op = zab_op_create(path, data, i == 2 ? (int32_t)sizeof data : 10, zab_acl_open, 1,
+                                  ZAB_PERSISTENT);
+        zab_request req = { .type = op.type, .ops = &op, .nops = 1 };
+        ck_assert_int_eq(zab_tree_prepare(t, &req, ZAB_ZXID(1, i), 1000, &h.txn[i]), 0);
+        zab_reply rep;
+        ck_assert_int_eq(zab_tree_apply(t, ZAB_ZXID(1, i), h.txn[i].data, h.txn[i].len, &rep), 0);
+    }
+    zab_storage *s = store_open(dir, NULL, 0);
+    ck_assert_int_eq(zab_storage_save_epochs(s, 1, 1), 0);
+    for (size_t i = 1; i <= 3; i++) ck_assert_int_eq(append_range(s, &h, i, i), 0);
+    ck_assert(wait_synced(s, ZAB_ZXID(1, 3)));
+    zab_storage_close(s);
+    ck_assert_int_eq(recover_ok(dir, 0, &h).last, ZAB_ZXID(1, 3));
+    history_free(&h);
+    remove_tree(dir);
+}
+END_TEST
+
 /* ---- a node on a failing storage ---- */
 
 typedef struct node_host {
@@ -861,6 +982,16 @@ static seg_map map_segment(const char *dir, const char *name)
 static void seg_file(char *out, size_t cap, uint64_t seq)
 {
     snprintf(out, cap, "log.%016" PRIx64, seq);
+}
+
+static int count_prefix(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
 }
 
 /* How many segments dir holds; they must be log.1 .. log.n. */
@@ -1385,6 +1516,87 @@ START_TEST(test_purge_keeps_what_retained_snapshots_need)
 }
 END_TEST
 
+/* With log_dir apart from dir, segments live in one and snapshots and
+ * epochs in the other, and recovery reads both. */
+START_TEST(test_separate_log_dir)
+{
+    char root[] = "/tmp/zab-faults-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    char data[64], logs[64];
+    snprintf(data, sizeof data, "%s/data", root);
+    snprintf(logs, sizeof logs, "%s/logs", root);
+    history h = history_make(70);
+    zab_storage_config cfg = { .dir = data, .log_dir = logs, .segment_bytes = SEGMENT_BYTES };
+    zab_storage *s = NULL;
+    char err[512] = "";
+    ck_assert_int_eq(zab_storage_open(&cfg, &s, err, sizeof err), 0);
+    ck_assert_int_eq(zab_storage_save_epochs(s, 1, 1), 0);
+    ck_assert_int_eq(append_range(s, &h, 1, 60), 0);
+    ck_assert(wait_synced(s, ZAB_ZXID(1, 60)));
+    zab_tree *t = history_tree(&h, 60);
+    take_snapshot(s, data, t);
+    zab_tree_free(t);
+    ck_assert_int_eq(append_range(s, &h, 61, 70), 0);
+    ck_assert(wait_synced(s, ZAB_ZXID(1, 70)));
+    zab_storage_close(s);
+    char name[40];
+    snap_name(name, sizeof name, ZAB_ZXID(1, 60));
+    ck_assert(file_exists(data, "epochs"));
+    ck_assert(!file_exists(logs, "epochs"));
+    ck_assert(!file_exists(logs, name));
+    ck_assert_int_ge(count_prefix(logs, "log."), 1);
+    ck_assert_int_eq(count_prefix(data, "log."), 0);
+    ck_assert_int_eq(count_prefix(logs, "snap."), 0);
+    recovered r;
+    ck_assert_int_eq(recover_cfg(&cfg, &h, &r, err, sizeof err), 0);
+    ck_assert_int_eq(r.snap_zxid, ZAB_ZXID(1, 60));
+    ck_assert_int_eq(r.last, ZAB_ZXID(1, 70));
+    remove_tree(data);
+    remove_tree(logs);
+    remove_tree(root);
+    history_free(&h);
+}
+END_TEST
+
+/* The segment a snapshot's floor names is the first one recovery needs:
+ * gone, with later ones still there, is a hole. */
+START_TEST(test_missing_floor_segment)
+{
+    char dir[] = "/tmp/zab-faults-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    history h = history_make(160);
+    zab_storage *s = store_open(dir, NULL, 0);
+    ck_assert_int_eq(zab_storage_save_epochs(s, 1, 1), 0);
+    ck_assert_int_eq(append_range(s, &h, 1, 60), 0);
+    ck_assert(wait_synced(s, ZAB_ZXID(1, 60)));
+    zab_tree *t = history_tree(&h, 60);
+    take_snapshot(s, dir, t);
+    zab_tree_free(t);
+    for (size_t i = 61; i <= 160; i += 10) ck_assert_int_eq(append_range(s, &h, i, i + 9), 0);
+    ck_assert(wait_synced(s, ZAB_ZXID(1, 160)));
+    zab_storage_close(s);
+    char name[40], path[512];
+    snap_name(name, sizeof name, ZAB_ZXID(1, 60));
+    path_join(path, sizeof path, dir, name);
+    size_t len;
+    uint8_t *buf = read_all(path, &len);
+    zab_reader rd = zab_reader_init(buf + 24, 8);
+    uint64_t floor = zab_get_u64(&rd);
+    free(buf);
+    char seg[40];
+    seg_file(seg, sizeof seg, floor);
+    ck_assert_msg(file_exists(dir, seg), "the floor segment %s does not exist", seg);
+    seg_file(seg, sizeof seg, floor + 1);
+    ck_assert_msg(file_exists(dir, seg), "no segment after the floor");
+    seg_file(seg, sizeof seg, floor);
+    path_join(path, sizeof path, dir, seg);
+    ck_assert_int_eq(unlink(path), 0);
+    recover_corrupt(dir, &h, "log.", "the snapshot's floor segment missing");
+    history_free(&h);
+    remove_tree(dir);
+}
+END_TEST
+
 /* Snapshots at 40 and 80 over a log of 120. */
 static void env_snapshots(damage_env *env)
 {
@@ -1522,6 +1734,9 @@ static Suite *storage_faults_suite(void)
     tcase_add_test(tc, test_enospc_on_write_of_epochs);
     tcase_add_test(tc, test_eio_on_rename_of_snapshot);
     tcase_add_test(tc, test_eio_on_save_snapshot);
+    tcase_add_test(tc, test_failed_truncate);
+    tcase_add_test(tc, test_record_over_max_record);
+    tcase_add_test(tc, test_record_larger_than_a_segment);
     tcase_add_test(tc, test_node_stops_on_failed_fsync);
     suite_add_tcase(s, tc);
     TCase *dc = tcase_create("damage");
@@ -1543,6 +1758,8 @@ static Suite *storage_faults_suite(void)
     tcase_add_test(dc, test_stale_segments_after_save_snapshot);
     tcase_add_test(dc, test_purge_keeps_what_retained_snapshots_need);
     tcase_add_test(dc, test_missing_middle_segment);
+    tcase_add_test(dc, test_missing_floor_segment);
+    tcase_add_test(dc, test_separate_log_dir);
     tcase_add_test(dc, test_truncate_corrupt_cuts_there);
     tcase_add_test(dc, test_bit_flip_in_epochs);
     tcase_add_test(dc, test_epochs_out_of_order);
