@@ -549,6 +549,8 @@ typedef struct zab_node_config {
     uint32_t snap_chunk;       /* SNAP transfer chunk size; 0 = 256 KiB */
     uint32_t disk_stall_ticks; /* a leader whose log sync lags this long steps
                                   down; 0 = sync_limit */
+    uint32_t min_session_timeout_ms; /* 0 = 2 ticks (minSessionTimeout) */
+    uint32_t max_session_timeout_ms; /* 0 = 20 ticks (maxSessionTimeout) */
     zab_tree_config tree;      /* the replica's data tree (copied) */
 } zab_node_config;
 
@@ -602,6 +604,19 @@ ZAB_API int64_t zab_node_next_deadline(const zab_node *node);
  * ZAB_ECONNECTIONLOSS when the node has no established leader; ZAB_ETHROTTLED
  * when max_outstanding requests are already in flight; ZAB_ENOMEM. */
 ZAB_API int zab_node_submit(zab_node *node, const zab_request *req, uint64_t cookie);
+
+/* A client's requested session timeout clamped to the node's bounds, as
+ * ZooKeeper negotiates it: what a createSession should carry. Any thread
+ * that may read the node. */
+ZAB_API int32_t zab_node_session_timeout(const zab_node *node, int32_t requested_ms);
+
+/* A client of this node showed life (any request or ping): its session
+ * stays alive. The leader tracks every session's deadline in buckets one
+ * tick wide; learners report their clients' activity in their PING replies.
+ * A session nobody touches for its timeout becomes a closeSession
+ * transaction, which removes its ephemerals everywhere. Returns 0, or a
+ * negative code once the node has stopped. */
+ZAB_API int zab_node_touch(zab_node *node, int64_t session);
 
 /* The node's replica of the data tree, for reads (zab_tree_read) and watch
  * registration. Borrowed: valid for the node's life; writes must go through

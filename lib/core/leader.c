@@ -22,6 +22,8 @@
 #include <string.h>
 
 #include "core/node.h"
+#include "tree/tree.h"
+#include "tree/txn.h"
 
 enum { SNAP_WINDOW_CHUNKS = 4 };
 
@@ -238,6 +240,63 @@ static void sync_learner(zab_node *n, zab_peer *p)
     send_zxid(n, p, ZAB_MSG_NEWLEADER, ZAB_ZXID(n->epoch, 0));
 }
 
+/* ---- sessions ---- */
+
+/* A new leader knows no client's last activity: every session gets its
+ * whole timeout from now (as ZooKeeper's leader does), so a leader change
+ * never expires a live client early. */
+static void track_all_sessions(zab_node *n)
+{
+    zab_expiry_free(&n->expiry);
+    zab_expiry_init(&n->expiry, n->cfg.tick_ms, n->now);
+    void *item;
+    for (uint32_t i = 0; zab_ptab_next(&n->tree->sessions.tab, &i, &item);) {
+        const zab_session *se = item;
+        if (zab_expiry_touch(&n->expiry, se->id, se->timeout, n->now)) zab_node_fail(n, ZAB_ENOMEM);
+    }
+}
+
+void zab_leader_touch(zab_node *n, int64_t session)
+{
+    int32_t timeout;
+    if (n->phase != PHASE_BROADCAST || zab_tree_session(n->tree, session, &timeout, NULL)) return;
+    if (zab_expiry_touch(&n->expiry, session, timeout, n->now)) zab_node_fail(n, ZAB_ENOMEM);
+}
+
+void zab_leader_applied(zab_node *n, const zab_rec *r, const zab_reply *reply)
+{
+    int64_t session;
+    int32_t type;
+    if (reply->err || zab_txn_peek(r->txn, r->len, &session, &type)) return;
+    if (type == ZAB_OP_CREATE_SESSION) zab_leader_touch(n, session);
+    else if (type == ZAB_OP_CLOSE_SESSION) zab_expiry_remove(&n->expiry, session);
+}
+
+/* A learner's PING reply lists the sessions its clients kept alive. */
+static void on_ping(zab_node *n, const zab_msg *m)
+{
+    const uint8_t *b = m->data;
+    for (uint32_t at = 0; at + 8 <= m->len; at += 8) {
+        uint64_t id = 0;
+        for (int k = 0; k < 8; k++) id = id << 8 | b[at + k];
+        zab_leader_touch(n, (int64_t)id);
+    }
+}
+
+/* Sessions nobody kept alive become closeSession transactions: each is
+ * taken out of the queue as it is proposed, so it expires exactly once. */
+static void expire_sessions(zab_node *n)
+{
+    int64_t due[64];
+    size_t k = zab_expiry_due(&n->expiry, n->now, due, 64);
+    for (size_t i = 0; i < k && n->role == ZAB_LEADING; i++) {
+        zab_op op = { .type = ZAB_OP_CLOSE_SESSION, .ttl = -1 };
+        zab_request req = { ZAB_OP_CLOSE_SESSION, due[i], NULL, 0, &op, 1 };
+        if (zab_leader_submit(n, &req, 0, 0) == ZAB_ETHROTTLED)
+            zab_expiry_touch(&n->expiry, due[i], 0, n->now); /* again next tick */
+    }
+}
+
 /* ---- establishment ---- */
 
 static void establish(zab_node *n)
@@ -247,6 +306,7 @@ static void establish(zab_node *n)
     n->last_committed = zab_log_last(&n->log);
     zab_node_apply_upto(n, n->last_committed);
     n->next_zxid = ZAB_ZXID(n->epoch, 1);
+    track_all_sessions(n);
     n->vote.epoch = n->epoch; /* advertise the established regime */
     n->vote.leader = n->cfg.sid;
     for (uint32_t i = 0; i < n->npeers; i++)
@@ -408,7 +468,7 @@ void zab_leader_recv(zab_node *n, zab_peer *p, const zab_msg *m)
     case ZAB_MSG_ACKEPOCH: on_ackepoch(n, p, m); break;
     case ZAB_MSG_ACK: on_ack(n, p, m); break;
     case ZAB_MSG_SNAP_ACK: on_snap_ack(n, p, m); break;
-    case ZAB_MSG_PING: break; /* liveness only */
+    case ZAB_MSG_PING: on_ping(n, m); break;
     case ZAB_MSG_REQUEST: on_request(n, p, m); break;
     default: zab_node_break(n, p); break;
     }
@@ -447,6 +507,7 @@ void zab_leader_stop(zab_node *n)
         p->snap_sent = p->snap_acked = 0;
     }
     n->unsynced_since = 0;
+    zab_expiry_free(&n->expiry);
 }
 
 void zab_leader_peer_down(zab_node *n, zab_peer *p)
@@ -494,6 +555,8 @@ void zab_leader_tick(zab_node *n)
         zab_node_look(n, "lost quorum");
         return;
     }
+    expire_sessions(n);
+    if (n->role != ZAB_LEADING) return;
     if (n->now >= n->next_ping) {
         zab_msg ping = { .type = ZAB_MSG_PING, .zxid = zab_log_last(&n->log) };
         for (uint32_t i = 0; i < n->npeers; i++)

@@ -13,6 +13,7 @@
  *  - the tree receives only transactions known committed: the synchronized
  *    history once UPTODATE proves a quorum accepted it, then each COMMIT.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/node.h"
@@ -287,8 +288,17 @@ void zab_learner_recv(zab_node *n, zab_peer *p, const zab_msg *m)
     switch (m->type) {
     case ZAB_MSG_LEADERINFO: on_leaderinfo(n, m); return;
     case ZAB_MSG_PING: {
-        zab_msg pong = { .type = ZAB_MSG_PING, .zxid = m->zxid };
+        /* The reply carries our clients' activity since the last one. */
+        uint8_t *ids = NULL;
+        uint32_t len = n->ntouched * 8;
+        if (len && (ids = malloc(len))) {
+            for (uint32_t i = 0; i < n->ntouched; i++)
+                for (int b = 0; b < 8; b++) ids[i * 8 + b] = (uint8_t)((uint64_t)n->touched[i] >> (56 - 8 * b));
+        }
+        zab_msg pong = { .type = ZAB_MSG_PING, .zxid = m->zxid, .data = ids, .len = ids ? len : 0 };
         send_to_leader(n, &pong);
+        free(ids);
+        if (ids) n->ntouched = 0;
         return;
     }
     case ZAB_MSG_REFUSED: {

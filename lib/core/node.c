@@ -36,6 +36,10 @@ static void apply_defaults(zab_node_config *c)
     if (!c->snap_chunk) c->snap_chunk = DEFAULT_SNAP_CHUNK;
     if (c->snap_chunk > c->max_message / 2) c->snap_chunk = c->max_message / 2;
     if (!c->disk_stall_ticks) c->disk_stall_ticks = c->sync_limit;
+    if (!c->min_session_timeout_ms) c->min_session_timeout_ms = 2 * c->tick_ms;
+    if (!c->max_session_timeout_ms) c->max_session_timeout_ms = 20 * c->tick_ms;
+    if (c->max_session_timeout_ms < c->min_session_timeout_ms)
+        c->max_session_timeout_ms = c->min_session_timeout_ms;
 }
 
 /* Every sid positive and unique; this node among them; at least one voter. */
@@ -109,6 +113,8 @@ void zab_node_free(zab_node *n)
     zab_buf_free(&n->scratch);
     zab_buf_free(&n->req_scratch);
     zab_buf_free(&n->snap_in);
+    zab_expiry_free(&n->expiry);
+    free(n->touched);
     free(n->waiting);
     free(n);
 }
@@ -324,6 +330,7 @@ void zab_node_apply_upto(zab_node *n, int64_t zxid)
             return;
         }
         n->last_applied = r->zxid;
+        if (n->role == ZAB_LEADING) zab_leader_applied(n, r, &reply);
         if (r->origin == n->cfg.sid) zab_node_result(n, r->cookie, &reply);
         if (n->io.on_apply) n->io.on_apply(n->io.ctx, r->zxid);
     }
@@ -461,6 +468,34 @@ int zab_node_submit(zab_node *n, const zab_request *req, uint64_t cookie)
     if ((n->role == ZAB_FOLLOWING || n->role == ZAB_OBSERVING) && n->uptodate)
         return zab_learner_submit(n, req, cookie);
     return ZAB_ECONNECTIONLOSS;
+}
+
+int32_t zab_node_session_timeout(const zab_node *n, int32_t requested)
+{
+    if (requested < (int32_t)n->cfg.min_session_timeout_ms) return (int32_t)n->cfg.min_session_timeout_ms;
+    if (requested > (int32_t)n->cfg.max_session_timeout_ms) return (int32_t)n->cfg.max_session_timeout_ms;
+    return requested;
+}
+
+int zab_node_touch(zab_node *n, int64_t session)
+{
+    if (n->stopped) return n->stopped;
+    if (n->role == ZAB_LEADING) {
+        zab_leader_touch(n, session);
+        return n->stopped;
+    }
+    if (n->role == ZAB_LOOKING || n->ntouched > n->cfg.max_message / 16) return 0;
+    /* Reported in the next PING reply; a repeat costs 8 bytes there. */
+    if (n->ntouched && n->touched[n->ntouched - 1] == session) return 0;
+    if (n->ntouched == n->captouched) {
+        uint32_t cap = n->captouched ? n->captouched * 2 : 64;
+        int64_t *t = realloc(n->touched, cap * sizeof(*t));
+        if (!t) return 0; /* activity is advisory: the next touch will do */
+        n->touched = t;
+        n->captouched = cap;
+    }
+    n->touched[n->ntouched++] = session;
+    return 0;
 }
 
 zab_tree *zab_node_tree(zab_node *n)

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "core/expiry.h"
 #include "core/log.h"
 #include "core/msg.h"
 #include "core/quorum.h"
@@ -117,6 +118,11 @@ struct zab_node {
     zab_buf snap_in;
     int snapshot_mode;      /* synced by SNAP: the tree replaced */
 
+    /* sessions: the leader's deadlines; a learner's activity to report */
+    zab_expiry expiry;
+    int64_t *touched;
+    uint32_t ntouched, captouched;
+
     /* this node's clients */
     uint64_t *waiting;      /* cookies of forwarded requests, in order */
     uint32_t nwaiting, capwaiting;
@@ -170,6 +176,10 @@ void zab_leader_peer_down(zab_node *n, zab_peer *p);
 void zab_leader_synced(zab_node *n);
 int zab_leader_submit(zab_node *n, const zab_request *req, int64_t origin, uint64_t cookie);
 void zab_leader_stop(zab_node *n);
+/* A transaction the leader just applied (sessions come and go). */
+void zab_leader_applied(zab_node *n, const zab_rec *r, const zab_reply *reply);
+/* Activity reported by a learner, or seen by the leader itself. */
+void zab_leader_touch(zab_node *n, int64_t session);
 /* Proposals of this reign not yet committed. */
 uint64_t zab_leader_in_flight(const zab_node *n);
 

@@ -201,3 +201,14 @@ int zab_txn_decode(const void *bytes, size_t len, zab_txn *txn, zab_arena *a)
     if (r.err || zab_reader_left(&r) != 0) return ZAB_ECORRUPT;
     return 0;
 }
+
+int zab_txn_peek(const void *bytes, size_t len, int64_t *session, int32_t *type)
+{
+    zab_reader r = zab_reader_init(bytes, len);
+    if (zab_get_u8(&r) != ZAB_TXN_FORMAT) return ZAB_ECORRUPT;
+    (void)zab_get_i64(&r); /* time */
+    *session = zab_get_i64(&r);
+    if (zab_get_u8(&r) != ZAB_TXN_SINGLE) return ZAB_ECORRUPT;
+    *type = zab_get_i32(&r);
+    return r.err ? ZAB_ECORRUPT : 0;
+}

@@ -81,6 +81,10 @@ int zab_txn_encode(const zab_txn *txn, zab_buf *buf);
  * strings point into bytes. 0, ZAB_ECORRUPT or ZAB_ENOMEM. */
 int zab_txn_decode(const void *bytes, size_t len, zab_txn *txn, zab_arena *arena);
 
+/* The session and op type of a single-op transaction (kind 1) without
+ * decoding the rest: 0, or ZAB_ECORRUPT for anything else. */
+int zab_txn_peek(const void *bytes, size_t len, int64_t *session, int32_t *type);
+
 /* Non-zero for the op types a transaction may carry. */
 int zab_txn_op_type_valid(int32_t type);
 
