@@ -20,61 +20,15 @@
 #include "fuzz/fuzz_msg.c"
 #include "util/prim.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define FUZZ_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FUZZ_SANITIZED 1
-#endif
-#endif
-#ifdef FUZZ_SANITIZED
-void __sanitizer_set_death_callback(void (*callback)(void));
-#endif
+#include "fuzz_harness.h"
+
+static void watch_crashes(void)
+{
+    fuzz_name = "fuzz_msg";
+    fuzz_watch_crashes();
+}
 
 enum { FUZZ_MAX_INPUT = 2048, FUZZ_ROUNDS = 1500 };
-
-/* The case being run, for the crash handlers only. */
-static volatile uint64_t fuzz_current_seed;
-
-static void fuzz_print_seed(void)
-{
-    char line[80];
-    int n = snprintf(line, sizeof line, "fuzz_msg: crashed on seed 0x%016llx\n",
-                     (unsigned long long)fuzz_current_seed);
-    if (n > 0) (void)!write(2, line, (size_t)n);
-}
-
-static void fuzz_on_signal(int sig)
-{
-    fuzz_print_seed();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void fuzz_watch_crashes(void)
-{
-    signal(SIGSEGV, fuzz_on_signal);
-    signal(SIGBUS, fuzz_on_signal);
-    signal(SIGABRT, fuzz_on_signal);
-    signal(SIGFPE, fuzz_on_signal);
-#ifdef FUZZ_SANITIZED
-    __sanitizer_set_death_callback(fuzz_print_seed);
-#endif
-}
-
-/* splitmix64: small, seedable, and enough to pick mutations. */
-static uint64_t fuzz_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static size_t fuzz_below(uint64_t *s, size_t n)
-{
-    return n ? (size_t)(fuzz_next(s) % n) : 0;
-}
 
 static void put_be32(uint8_t *at, uint32_t v)
 {
@@ -421,7 +375,7 @@ static Suite *fuzz_msg_suite(void)
     Suite *s = suite_create("fuzz_msg");
     TCase *tc = tcase_create("corpus");
     tcase_set_timeout(tc, 30);
-    tcase_add_checked_fixture(tc, fuzz_watch_crashes, NULL);
+    tcase_add_checked_fixture(tc, watch_crashes, NULL);
     tcase_add_loop_test(tc, test_seeds_decode, 0, NSEEDS);
     tcase_add_loop_test(tc, test_mutations, 0, NSEEDS);
     tcase_add_test(tc, test_short_inputs);
