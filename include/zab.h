@@ -551,6 +551,11 @@ typedef struct zab_node_config {
                                   down; 0 = sync_limit */
     uint32_t min_session_timeout_ms; /* 0 = 2 ticks (minSessionTimeout) */
     uint32_t max_session_timeout_ms; /* 0 = 20 ticks (maxSessionTimeout) */
+    uint32_t reap_interval_ms; /* leader: how often empty containers and expired
+                                  TTL nodes are deleted; 0 = 60000
+                                  (znode.container.checkIntervalMs) */
+    uint32_t container_max_never_used_ms; /* reap a container that never had a
+                                  child once it is this old; 0 = never */
     zab_tree_config tree;      /* the replica's data tree (copied) */
 } zab_node_config;
 

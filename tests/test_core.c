@@ -101,6 +101,8 @@ static void host_new(int n, uint32_t max_message)
         c.nmembers = (uint32_t)n;
         c.tick_ms = 100;
         c.max_message = max_message;
+        c.tree.extended_types = 1;
+        c.reap_interval_ms = 1000;
         zab_io io = { .ctx = (void *)(intptr_t)i, .send = h_send, .disconnect = h_disconnect,
                       .log_append = h_append, .log_truncate = h_truncate,
                       .save_epochs = h_epochs, .save_snapshot = h_snapshot };
@@ -334,6 +336,59 @@ START_TEST(stats_count_learners_and_syncs)
 }
 END_TEST
 
+static int create_mode(int s, const char *path, int32_t mode, int64_t ttl)
+{
+    zab_op op = zab_op_create(path, "d", 1, zab_acl_open, 1, mode);
+    if (mode == ZAB_CONTAINER) op.type = ZAB_OP_CREATE_CONTAINER;
+    if (ttl >= 0) {
+        op.type = ZAB_OP_CREATE_TTL;
+        op.ttl = ttl;
+    }
+    zab_request req = { op.type, 0, NULL, 0, &op, 1 };
+    return zab_node_submit(H->node[s], &req, 7);
+}
+
+static int exists_on(int s, const char *path)
+{
+    zab_op op = zab_op_read(ZAB_OP_EXISTS, path, 0);
+    zab_request req = { op.type, 0, NULL, 0, &op, 1 };
+    zab_reply r;
+    return zab_tree_read(zab_node_tree(H->node[s]), &req, &r) == 0;
+}
+
+/* The leader's container manager: an emptied container goes, one that
+ * never had a child stays, a TTL node goes once its TTL passes without a
+ * change, and the deletions are transactions every replica applies. */
+START_TEST(leader_reaps_containers_and_ttl_nodes)
+{
+    host_new(3, 0);
+    host_run(2000);
+    int l = leader();
+    ck_assert_int_eq(create_mode(l, "/c", ZAB_CONTAINER, -1), 0);
+    ck_assert_int_eq(create_mode(l, "/fresh", ZAB_CONTAINER, -1), 0);
+    ck_assert_int_eq(create_mode(l, "/c/kid", ZAB_PERSISTENT, -1), 0);
+    ck_assert_int_eq(create_mode(l, "/ttl", ZAB_PERSISTENT_WITH_TTL, 1500), 0);
+    host_run(200);
+    zab_op del = zab_op_delete("/c/kid", -1);
+    zab_request req = { del.type, 0, NULL, 0, &del, 1 };
+    ck_assert_int_eq(zab_node_submit(H->node[l], &req, 8), 0);
+    /* Within one pass (1 s) the emptied container is gone everywhere. */
+    host_run(1300);
+    for (int s = 1; s <= 3; s++) {
+        ck_assert(!exists_on(s, "/c"));
+        ck_assert(exists_on(s, "/fresh"));
+        ck_assert(exists_on(s, "/ttl"));
+    }
+    /* The TTL runs out 1.5 s after its last change. */
+    host_run(1500);
+    for (int s = 1; s <= 3; s++) {
+        ck_assert(!exists_on(s, "/ttl"));
+        ck_assert(exists_on(s, "/fresh"));
+    }
+    host_free();
+}
+END_TEST
+
 START_TEST(invalid_configurations_are_refused)
 {
     zab_io io = { .send = h_send };
@@ -365,6 +420,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, hostile_peer_bytes_close_the_channel);
     tcase_add_test(tc, failed_append_is_fail_stop);
     tcase_add_test(tc, stats_count_learners_and_syncs);
+    tcase_add_test(tc, leader_reaps_containers_and_ttl_nodes);
     tcase_add_test(tc, invalid_configurations_are_refused);
     suite_add_tcase(s, tc);
     return s;

@@ -297,6 +297,46 @@ static void expire_sessions(zab_node *n)
     }
 }
 
+/* The container manager's pass: every empty container that had a child
+ * and every TTL node past its time becomes a deleteContainer transaction,
+ * which prepare re-checks (a child created since wins). */
+enum { REAP_MAX_PER_PASS = 10000 };
+
+static void reap(zab_node *n)
+{
+    if (n->now < n->next_reap) return;
+    n->next_reap = n->now + n->cfg.reap_interval_ms;
+    zab_str *paths;
+    uint32_t count;
+    if (zab_tree_reapable(n->tree, n->now, n->cfg.container_max_never_used_ms, REAP_MAX_PER_PASS,
+                          &paths, &count)) {
+        zab_node_fail(n, ZAB_ENOMEM);
+        return;
+    }
+    /* The paths live in the tree's scratch, which each prepare reuses:
+     * take them out first (length-prefixed, one buffer). */
+    zab_buf all = { 0 };
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t len4[4] = { (uint8_t)(paths[i].len >> 24), (uint8_t)(paths[i].len >> 16),
+                            (uint8_t)(paths[i].len >> 8), (uint8_t)paths[i].len };
+        if (zab_buf_append(&all, len4, 4) || zab_buf_append(&all, paths[i].ptr, paths[i].len)) {
+            zab_buf_free(&all);
+            return; /* the next pass tries again */
+        }
+    }
+    for (size_t at = 0; at + 4 <= all.len && n->role == ZAB_LEADING;) {
+        const uint8_t *h = all.data + at;
+        uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+        zab_op op = { .type = ZAB_OP_DELETE_CONTAINER, .path = { (const char *)h + 4, len },
+                      .version = -1, .ttl = -1 };
+        zab_request req = { ZAB_OP_DELETE_CONTAINER, 0, NULL, 0, &op, 1 };
+        /* Throttled or refused: the next pass tries again. */
+        (void)zab_leader_submit(n, &req, 0, 0);
+        at += 4 + len;
+    }
+    zab_buf_free(&all);
+}
+
 /* ---- establishment ---- */
 
 static void establish(zab_node *n)
@@ -306,6 +346,7 @@ static void establish(zab_node *n)
     n->last_committed = zab_log_last(&n->log);
     zab_node_apply_upto(n, n->last_committed);
     n->next_zxid = ZAB_ZXID(n->epoch, 1);
+    n->next_reap = n->now + n->cfg.reap_interval_ms;
     track_all_sessions(n);
     n->vote.epoch = n->epoch; /* advertise the established regime */
     n->vote.leader = n->cfg.sid;
@@ -556,6 +597,7 @@ void zab_leader_tick(zab_node *n)
         return;
     }
     expire_sessions(n);
+    if (n->role == ZAB_LEADING) reap(n);
     if (n->role != ZAB_LEADING) return;
     if (n->now >= n->next_ping) {
         zab_msg ping = { .type = ZAB_MSG_PING, .zxid = zab_log_last(&n->log) };

@@ -38,6 +38,7 @@ static void apply_defaults(zab_node_config *c)
     if (!c->disk_stall_ticks) c->disk_stall_ticks = c->sync_limit;
     if (!c->min_session_timeout_ms) c->min_session_timeout_ms = 2 * c->tick_ms;
     if (!c->max_session_timeout_ms) c->max_session_timeout_ms = 20 * c->tick_ms;
+    if (!c->reap_interval_ms) c->reap_interval_ms = 60000;
     if (c->max_session_timeout_ms < c->min_session_timeout_ms)
         c->max_session_timeout_ms = c->min_session_timeout_ms;
 }

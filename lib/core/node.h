@@ -103,6 +103,7 @@ struct zab_node {
     int64_t next_ping;
     int64_t next_zxid;      /* leader: the next zxid to propose */
     int64_t unsynced_since; /* leader: oldest append not yet durable, 0 none */
+    int64_t next_reap;      /* leader: next container/TTL reaping pass */
     zab_buf scratch;        /* message encoding */
     zab_buf req_scratch;    /* decoding forwarded requests */
 

@@ -67,6 +67,13 @@ static inline const zab_acl *zab_tree_node_acl(const zab_tree *t, const zab_znod
  * scratch arena. 0 or ZAB_ENOMEM. */
 int zab_tree_results(zab_tree *t, zab_reply *reply, uint32_t n);
 
+/* Up to max paths the reaper may delete at time now (ZooKeeper's
+ * ContainerManager rules; max_never_used_ms 0 leaves never-used containers
+ * alone), into the scratch arena (valid until the next call on the tree).
+ * 0 or ZAB_ENOMEM. */
+int zab_tree_reapable(zab_tree *t, int64_t now, uint64_t max_never_used_ms, uint32_t max,
+                      zab_str **out, uint32_t *n);
+
 /* unref callback for pending records. */
 void zab_tree_unref_acl(void *tree, uint32_t acl);
 
