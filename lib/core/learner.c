@@ -337,20 +337,13 @@ void zab_learner_tick(zab_node *n)
     if (n->now >= n->deadline) zab_node_look(n, "leader silent");
 }
 
-int zab_learner_submit(zab_node *n, const zab_request *req, uint64_t cookie)
+int zab_learner_submit(zab_node *n, uint64_t cookie)
 {
     zab_peer *p = leader_peer(n);
     if (!p || !p->up) return ZAB_ECONNECTIONLOSS;
-    n->scratch.len = 0;
-    int rc = zab_msg_request_encode(req, &n->scratch);
-    if (rc) return rc;
     if (zab_node_wait(n, cookie)) return ZAB_ENOMEM;
-    /* The message borrows the encoded request; zab_node_send encodes into
-     * scratch too, so copy the request out first. */
-    zab_buf body = { 0 };
-    if (zab_buf_append(&body, n->scratch.data, n->scratch.len)) return ZAB_ENOMEM;
-    zab_msg m = { .type = ZAB_MSG_REQUEST, .cookie = cookie, .data = body.data, .len = (uint32_t)body.len };
+    zab_msg m = { .type = ZAB_MSG_REQUEST, .cookie = cookie, .data = n->req_out.data,
+                  .len = (uint32_t)n->req_out.len };
     zab_node_send(n, p, &m);
-    zab_buf_free(&body);
     return 0;
 }

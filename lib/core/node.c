@@ -113,6 +113,7 @@ void zab_node_free(zab_node *n)
     zab_log_free(&n->log);
     zab_buf_free(&n->scratch);
     zab_buf_free(&n->req_scratch);
+    zab_buf_free(&n->req_out);
     zab_buf_free(&n->snap_in);
     zab_expiry_free(&n->expiry);
     free(n->touched);
@@ -460,14 +461,16 @@ int64_t zab_node_next_deadline(const zab_node *n)
 int zab_node_submit(zab_node *n, const zab_request *req, uint64_t cookie)
 {
     if (n->stopped) return n->stopped;
-    n->scratch.len = 0;
-    int rc = zab_msg_request_encode(req, &n->scratch);
+    /* Encoded once: its size is the edge check, and a learner forwards
+     * these very bytes. */
+    n->req_out.len = 0;
+    int rc = zab_msg_request_encode(req, &n->req_out);
     if (rc) return rc;
-    if (n->scratch.len > n->cfg.max_message) return ZAB_ETOOBIG;
+    if (n->req_out.len > n->cfg.max_message) return ZAB_ETOOBIG;
     if (n->role == ZAB_LEADING && n->phase == PHASE_BROADCAST)
         return zab_leader_submit(n, req, n->cfg.sid, cookie);
     if ((n->role == ZAB_FOLLOWING || n->role == ZAB_OBSERVING) && n->uptodate)
-        return zab_learner_submit(n, req, cookie);
+        return zab_learner_submit(n, cookie);
     return ZAB_ECONNECTIONLOSS;
 }
 

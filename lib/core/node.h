@@ -106,6 +106,7 @@ struct zab_node {
     int64_t next_reap;      /* leader: next container/TTL reaping pass */
     zab_buf scratch;        /* message encoding */
     zab_buf req_scratch;    /* decoding forwarded requests */
+    zab_buf req_out;        /* the request being submitted, encoded once */
 
     /* learner, per reign */
     int registered;         /* LEARNERINFO sent on the current channel */
@@ -190,7 +191,8 @@ void zab_learner_recv(zab_node *n, zab_peer *p, const zab_msg *m);
 void zab_learner_tick(zab_node *n);
 void zab_learner_peer_up(zab_node *n, zab_peer *p);
 void zab_learner_synced(zab_node *n);
-int zab_learner_submit(zab_node *n, const zab_request *req, uint64_t cookie);
+/* Forward the request already encoded in n->req_out to the leader. */
+int zab_learner_submit(zab_node *n, uint64_t cookie);
 void zab_learner_stop(zab_node *n);
 
 #endif
