@@ -6,6 +6,7 @@
 #ifndef ZAB_TESTS_FUZZ_HARNESS_H
 #define ZAB_TESTS_FUZZ_HARNESS_H
 
+#include <check.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +65,23 @@ static uint64_t fuzz_next(uint64_t *s)
 static size_t fuzz_below(uint64_t *s, size_t n)
 {
     return n ? (size_t)(fuzz_next(s) % n) : 0;
+}
+
+static void put_be32(uint8_t *at, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) at[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+/* Fail the test naming the seed, the reason and (the start of) the input,
+ * so the case can be replayed and read. */
+static void fuzz_fail(uint64_t seed, const char *why, const uint8_t *b, size_t len)
+{
+    char hex[2 * 256 + 1];
+    size_t shown = len < 256 ? len : 256;
+    for (size_t i = 0; i < shown; i++) snprintf(hex + 2 * i, 3, "%02x", b[i]);
+    hex[2 * shown] = '\0';
+    ck_abort_msg("seed 0x%016llx: %s; input (%zu bytes): %s%s", (unsigned long long)seed,
+                 why, len, hex, len > shown ? "..." : "");
 }
 
 #endif

@@ -30,14 +30,6 @@ static void watch_crashes(void)
 
 enum { FUZZ_MAX_INPUT = 2048, FUZZ_ROUNDS = 1500 };
 
-static void put_be32(uint8_t *at, uint32_t v)
-{
-    at[0] = (uint8_t)(v >> 24);
-    at[1] = (uint8_t)(v >> 16);
-    at[2] = (uint8_t)(v >> 8);
-    at[3] = (uint8_t)v;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The corpus                                                                */
 /* ------------------------------------------------------------------------ */
@@ -264,16 +256,6 @@ static void reseal(uint8_t *b, size_t len, size_t mode)
         put_be32(b + 6, (uint32_t)(len - ZAB_MSG_HEADER - ZAB_MSG_TRAILER));
     if (mode >= 1 && len >= ZAB_MSG_TRAILER)
         put_be32(b + len - ZAB_MSG_TRAILER, zab_crc32c(0, b, len - ZAB_MSG_TRAILER));
-}
-
-static void fuzz_fail(uint64_t seed, const char *why, const uint8_t *b, size_t len)
-{
-    char hex[2 * 256 + 1];
-    size_t shown = len < 256 ? len : 256;
-    for (size_t i = 0; i < shown; i++) snprintf(hex + 2 * i, 3, "%02x", b[i]);
-    hex[2 * shown] = '\0';
-    ck_abort_msg("seed 0x%016llx: %s; input (%zu bytes): %s%s", (unsigned long long)seed,
-                 why, len, hex, len > shown ? "..." : "");
 }
 
 static void fuzz_run(const uint8_t *b, size_t len, uint64_t seed)

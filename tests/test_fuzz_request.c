@@ -169,14 +169,6 @@ static void build_seed(size_t k, fuzz_seed *seed)
 /* Mutations                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static void put_be32(uint8_t *at, uint32_t v)
-{
-    at[0] = (uint8_t)(v >> 24);
-    at[1] = (uint8_t)(v >> 16);
-    at[2] = (uint8_t)(v >> 8);
-    at[3] = (uint8_t)v;
-}
-
 /* Insert k bytes at offset at, unless the input would outgrow its buffer. */
 static void insert_bytes(uint8_t *b, size_t *len, size_t at, const uint8_t *src, size_t k)
 {
@@ -246,16 +238,6 @@ static void mutate_once(uint64_t *rng, uint8_t *b, size_t *len)
         }
         break;
     }
-}
-
-static void fuzz_fail(uint64_t seed, const char *why, const uint8_t *b, size_t len)
-{
-    char hex[2 * 256 + 1];
-    size_t shown = len < 256 ? len : 256;
-    for (size_t i = 0; i < shown; i++) snprintf(hex + 2 * i, 3, "%02x", b[i]);
-    hex[2 * shown] = '\0';
-    ck_abort_msg("seed 0x%016llx: %s; input (%zu bytes): %s%s", (unsigned long long)seed,
-                 why, len, hex, len > shown ? "..." : "");
 }
 
 static void fuzz_run(const uint8_t *b, size_t len, uint64_t seed)
