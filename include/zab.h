@@ -521,9 +521,11 @@ typedef struct zab_io {
      * zab_tree_save) and an empty log, then return. Used when a learner is
      * synchronized by SNAP. */
     int (*save_snapshot)(void *ctx, const zab_tree *tree);
-    /* A request submitted on this node finished: reply is borrowed; cookie
-     * is the submitter's. ZAB_ECONNECTIONLOSS when the node lost its leader
-     * before the outcome was known (the write may or may not commit). */
+    /* A request submitted on this node finished: reply is borrowed (valid
+     * for the call); cookie is the submitter's. ZAB_ECONNECTIONLOSS when the
+     * node lost its leader before the outcome was known (a write may or may
+     * not commit). May be called from inside zab_node_submit (a read served
+     * at once) and from any other zab_node_* call. */
     void (*on_result)(void *ctx, uint64_t cookie, const zab_reply *reply);
     /* The role changed (leader: the leader's sid, 0 when unknown). LEADING
      * and FOLLOWING/OBSERVING are reported once the epoch is established
@@ -600,15 +602,49 @@ ZAB_API int zab_node_log_synced(zab_node *node, int64_t zxid);
 /* The time at which zab_node_tick should next be called. */
 ZAB_API int64_t zab_node_next_deadline(const zab_node *node);
 
-/* Submit a write-class request (see zab_tree_prepare) from a client of this
- * node. The request is copied. Its outcome comes through io->on_result with
- * cookie once committed and applied on this node; cookies must be unique
+/* Submit a client's request on this node: any request type zab_tree_prepare
+ * (writes, createSession, closeSession) or zab_tree_read (reads and the
+ * watch-table requests) takes, or ZAB_OP_SYNC. The request is copied. Its
+ * outcome comes through io->on_result with cookie, and a session's requests
+ * complete in the order they were submitted, as ZooKeeper answers them:
+ *  - a write completes once committed and applied on this node;
+ *  - a read is served from this node's tree, never waiting on the leader;
+ *    when its session has earlier requests under way it runs right after
+ *    they complete (a client reads its own writes); otherwise at once,
+ *    which means on_result is called before zab_node_submit returns;
+ *  - a sync completes once this node has applied everything the leader had
+ *    committed when the sync reached it, and only after the leader proved
+ *    with a quorum round that it still leads: a read submitted after it
+ *    sees every write acknowledged before the sync began (linearizable,
+ *    even across a deposed leader). Its reply carries err and zxid only.
+ * A write or sync of a session that moved to another node (see
+ * zab_node_revalidate) fails with ZAB_ESESSIONMOVED. Cookies must be unique
  * over the node's whole history, restarts included (a proposal carries its
- * cookie, and one from before a restart may still commit). Returns 0; ZAB_ETOOBIG for
- * a request over max_message (refused at the edge, never logged);
- * ZAB_ECONNECTIONLOSS when the node has no established leader; ZAB_ETHROTTLED
- * when max_outstanding requests are already in flight; ZAB_ENOMEM. */
+ * cookie, and one from before a restart may still commit). Returns 0 (the
+ * outcome will come), or without calling on_result: ZAB_ETOOBIG for a
+ * write over max_message (refused at the edge, never logged);
+ * ZAB_ECONNECTIONLOSS when the node is not serving (no established
+ * leader); ZAB_ETHROTTLED when max_outstanding writes are in flight at the
+ * leader or 4 x max_outstanding requests wait on this node; ZAB_EINVAL;
+ * ZAB_ENOMEM. When the node loses its leader, every request under way ends
+ * with ZAB_ECONNECTIONLOSS, in order (a write may still commit). */
 ZAB_API int zab_node_submit(zab_node *node, const zab_request *req, uint64_t cookie);
+
+/* A client reconnects to this node with session id and its 16-byte
+ * password (ZooKeeper's connect with a session id), having seen zxid
+ * last_zxid_seen. Checked here: ZAB_ECONNECTIONLOSS when the node is not
+ * serving or has applied less than the client has seen (the client must try
+ * another server: reading here would take it back in time);
+ * ZAB_ESESSIONEXPIRED for a session this node's tree does not hold;
+ * ZAB_EAUTHFAILED for a wrong password. Otherwise returns 0 and the leader
+ * then decides: on_result with cookie reports ZAB_OK (the session is alive,
+ * its timeout restarts, and it now belongs to this node: writes sent for it
+ * through its former node fail with ZAB_ESESSIONMOVED) or
+ * ZAB_ESESSIONEXPIRED. The session's requests submitted after this wait
+ * for the outcome. Re-register the client's watches after it with
+ * zab_tree_set_watches and last_zxid_seen. */
+ZAB_API int zab_node_revalidate(zab_node *node, int64_t session, const uint8_t passwd[16],
+                                int64_t last_zxid_seen, uint64_t cookie);
 
 /* A client's requested session timeout clamped to the node's bounds, as
  * ZooKeeper negotiates it: what a createSession should carry. Any thread

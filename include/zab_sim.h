@@ -83,18 +83,38 @@ ZAB_API zab_node *zab_sim_node(zab_sim *sim, int64_t sid);
 ZAB_API int zab_sim_crash(zab_sim *sim, int64_t sid);
 ZAB_API int zab_sim_restart(zab_sim *sim, int64_t sid);
 
-/* Cut the link from a to b (and b to a unless one_way); heal them all. */
+/* Cut the link from a to b (and b to a unless one_way): it breaks, and
+ * cannot reconnect while cut both ways. zab_sim_heal removes every cut and
+ * stall. */
 ZAB_API int zab_sim_partition(zab_sim *sim, int64_t a, int64_t b, int one_way);
 ZAB_API void zab_sim_heal(zab_sim *sim);
 
+/* A silent partition from a to b (and b to a unless one_way): the channel
+ * stays up but nothing sent on it arrives until zab_sim_heal, which
+ * delivers all of it in order (TCP through a network that drops packets).
+ * Nodes notice only by silence. */
+ZAB_API int zab_sim_stall(zab_sim *sim, int64_t a, int64_t b, int one_way);
 /* Isolate a node from every other node (both ways). */
 ZAB_API int zab_sim_isolate(zab_sim *sim, int64_t sid);
 
-/* Submit a client write at node sid. *id (if given) names it for
- * zab_sim_result. Returns what zab_node_submit returns. */
+/* Submit a client request at node sid (zab_node_submit: writes, reads,
+ * sync). *id (if given) names it for zab_sim_result. Returns what
+ * zab_node_submit returns. */
 ZAB_API int zab_sim_submit(zab_sim *sim, int64_t sid, const zab_request *req, uint64_t *id);
 
-/* The outcome of write id: 1 and *err, *zxid once known; 0 while pending. */
+/* Reconnect session at node sid (zab_node_revalidate); *id names it for
+ * zab_sim_result. Returns what zab_node_revalidate returns. */
+ZAB_API int zab_sim_revalidate(zab_sim *sim, int64_t sid, int64_t session,
+                               const uint8_t passwd[16], int64_t last_zxid_seen, uint64_t *id);
+/* Optional observers, for tests that record histories: every reply a node
+ * gives to a request of zab_sim_submit / _revalidate (reply borrowed for
+ * the call), and every watch event a node's tree fires. Either may be
+ * NULL. They must not call into the simulation. */
+typedef void (*zab_sim_reply_fn)(void *ctx, int64_t sid, uint64_t id, const zab_reply *reply);
+typedef void (*zab_sim_watch_fn)(void *ctx, int64_t sid, int64_t watcher, const zab_event *ev);
+ZAB_API void zab_sim_observe(zab_sim *sim, zab_sim_reply_fn on_reply, zab_sim_watch_fn on_watch,
+                             void *ctx);
+/* The outcome of request id: 1 and *err, *zxid once known; 0 while pending. */
 ZAB_API int zab_sim_result(const zab_sim *sim, uint64_t id, int32_t *err, int64_t *zxid);
 
 /* Writes acknowledged to clients so far. */

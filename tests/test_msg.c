@@ -75,6 +75,7 @@ static void assert_msg_eq(const zab_msg *a, const zab_msg *b)
     ck_assert(a->epoch == b->epoch);
     ck_assert(a->origin == b->origin);
     ck_assert(a->cookie == b->cookie);
+    ck_assert(a->session == b->session);
     ck_assert(a->offset == b->offset);
     ck_assert_uint_eq(a->len, b->len);
     if (a->len) ck_assert_mem_eq(a->data, b->data, a->len);
@@ -124,12 +125,18 @@ static zab_msg extreme_msg(int type, int flavour, const void *data, uint32_t len
         m.cookie = u64;
         break;
     case ZAB_MSG_REQUEST: m.cookie = u64; break;
-    case ZAB_MSG_REFUSED:
+    case ZAB_MSG_ANSWER:
         m.cookie = u64;
         m.err = flavour ? INT32_MIN : ZAB_ECONNECTIONLOSS;
+        m.zxid = i64;
         break;
+    case ZAB_MSG_SYNC: case ZAB_MSG_REVALIDATE:
+        m.cookie = u64;
+        m.session = flavour ? INT64_MIN : -1;
+        break;
+    case ZAB_MSG_PING: m.round = i64; break;
     case ZAB_MSG_UPTODATE: break;
-    default: m.zxid = i64; break; /* DIFF, TRUNC, COMMIT, ACK, NEWLEADER, PING */
+    default: m.zxid = i64; break; /* DIFF, TRUNC, COMMIT, ACK, NEWLEADER */
     }
     if (carries_data(type)) {
         m.data = data;
@@ -252,15 +259,17 @@ START_TEST(layout_small_bodies)
     ck_assert_int_eq(zab_msg_encode(&m, &b), 0);
     assert_bytes(&b, up, sizeof up);
 
-    /* REFUSED: cookie then i32 err. */
-    uint8_t refused[10 + 12 + 4] = { 1, ZAB_MSG_REFUSED, 0, 0, 0, 0, 0, 0, 0, 12 };
+    /* ANSWER: cookie, i32 err, then zxid. */
+    uint8_t refused[10 + 20 + 4] = { 1, ZAB_MSG_ANSWER, 0, 0, 0, 0, 0, 0, 0, 20 };
     be64(refused + 10, 99);
     be32(refused + 18, (uint32_t)ZAB_ETHROTTLED);
+    be64(refused + 22, 0x500000007);
     reseal(refused, sizeof refused);
     memset(&m, 0, sizeof m);
-    m.type = ZAB_MSG_REFUSED;
+    m.type = ZAB_MSG_ANSWER;
     m.cookie = 99;
     m.err = ZAB_ETHROTTLED;
+    m.zxid = 0x500000007;
     b.len = 0;
     ck_assert_int_eq(zab_msg_encode(&m, &b), 0);
     assert_bytes(&b, refused, sizeof refused);
@@ -289,7 +298,7 @@ START_TEST(null_data_encodes_empty)
     reseal(want, sizeof want);
     zab_msg m = { 0 };
     m.type = ZAB_MSG_PING;
-    m.zxid = 42;
+    m.round = 42;
     zab_buf b = { 0 };
     ck_assert_int_eq(zab_msg_encode(&m, &b), 0);
     assert_bytes(&b, want, sizeof want);
@@ -342,7 +351,7 @@ START_TEST(names)
     static const char *const want[] = {
         "?", "NOTIFY", "LEARNERINFO", "LEADERINFO", "ACKEPOCH", "DIFF", "TRUNC", "SNAP",
         "SNAP_DATA", "SNAP_ACK", "PROPOSAL", "INFORM", "COMMIT", "ACK", "NEWLEADER",
-        "UPTODATE", "PING", "REQUEST", "REFUSED"
+        "UPTODATE", "PING", "REQUEST", "ANSWER", "SYNC", "REVALIDATE"
     };
     for (int t = 0; t <= ZAB_MSG_MAX_TYPE; t++) ck_assert_str_eq(zab_msg_name(t), want[t]);
     ck_assert_str_eq(zab_msg_name(ZAB_MSG_MAX_TYPE + 1), "?");

@@ -14,6 +14,7 @@ typedef struct bucket {
 struct entry {
     int64_t session;
     int32_t timeout;
+    int64_t owner;      /* the server whose clients hold it; 0 unknown */
     bucket *in;
     entry *prev, *next;
 };
@@ -114,6 +115,15 @@ size_t zab_expiry_due(zab_expiry *e, int64_t now, int64_t *out, size_t max)
             e->next += e->width;
     }
     return n;
+}
+
+int zab_expiry_claim(zab_expiry *e, int64_t session, int64_t owner, int force)
+{
+    entry *en = zab_ptab_find(&e->sessions, hash64(session), key64(&session), entry_key);
+    if (!en) return ZAB_ESESSIONEXPIRED;
+    if (en->owner && en->owner != owner && !force) return ZAB_ESESSIONMOVED;
+    en->owner = owner;
+    return 0;
 }
 
 size_t zab_expiry_count(const zab_expiry *e)

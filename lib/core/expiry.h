@@ -24,6 +24,13 @@ void zab_expiry_init(zab_expiry *e, int64_t width, int64_t now);
  * ZAB_ENOMEM. */
 int zab_expiry_touch(zab_expiry *e, int64_t session, int32_t timeout, int64_t now);
 void zab_expiry_remove(zab_expiry *e, int64_t session);
+/* Sessions have owners (the server a client is connected through), as
+ * ZooKeeper's session tracker has: a session nobody owns yet (a new
+ * leader's) is claimed by the first server to act for it; force moves it
+ * (the client reconnected elsewhere). 0, ZAB_ESESSIONMOVED when another
+ * server owns it, or ZAB_ESESSIONEXPIRED when it is not tracked (unknown,
+ * or expiring). */
+int zab_expiry_claim(zab_expiry *e, int64_t session, int64_t owner, int force);
 /* Pop up to max sessions whose deadline has passed into out; the count. */
 size_t zab_expiry_due(zab_expiry *e, int64_t now, int64_t *out, size_t max);
 size_t zab_expiry_count(const zab_expiry *e);

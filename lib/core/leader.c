@@ -34,6 +34,11 @@ static int64_t ticks(const zab_node *n, uint32_t t)
 
 static int is_voter_peer(const zab_peer *p) { return !p->observer; }
 
+static int64_t quorum_position(const zab_node *n, int64_t own, int64_t (*pos)(const zab_peer *),
+                               int64_t below);
+static int64_t round_of(const zab_peer *p);
+static void answer(zab_node *n, zab_peer *p, uint64_t cookie, int32_t err, int64_t zxid);
+
 /* ---- quorum questions ---- */
 
 /* Do the voters with lstate >= state (and, if counted, the leader) form a
@@ -100,6 +105,7 @@ static void on_learnerinfo(zab_node *n, zab_peer *p, const zab_msg *m)
     p->want_snap = (m->flags & 2) != 0;
     p->epoch_vote = 0;
     p->acked = 0;
+    p->round = 0;
     if (n->role != ZAB_LEADING) return; /* kept until we know whether we lead */
     if (!n->epoch_fixed) {
         /* Observers' epochs raise the new epoch too; only voters count. */
@@ -268,13 +274,97 @@ void zab_leader_applied(zab_node *n, const zab_rec *r, const zab_reply *reply)
     int64_t session;
     int32_t type;
     if (reply->err || zab_txn_peek(r->txn, r->len, &session, &type)) return;
-    if (type == ZAB_OP_CREATE_SESSION) zab_leader_touch(n, session);
+    if (type == ZAB_OP_CREATE_SESSION) {
+        zab_leader_touch(n, session);
+        if (r->origin) (void)zab_expiry_claim(&n->expiry, session, r->origin, 1);
+    }
     else if (type == ZAB_OP_CLOSE_SESSION) zab_expiry_remove(&n->expiry, session);
 }
 
-/* A learner's PING reply lists the sessions its clients kept alive. */
-static void on_ping(zab_node *n, const zab_msg *m)
+/* ---- rounds: proof that this node still leads ---- */
+
+/* Every PING carries the next round number; a voter's echo of it shows the
+ * voter still followed this leader after the round was sent. */
+static void send_round(zab_node *n)
 {
+    zab_msg ping = { .type = ZAB_MSG_PING, .round = ++n->round_sent };
+    for (uint32_t i = 0; i < n->npeers; i++)
+        if (n->peers[i].lstate >= LEARNER_SYNCING) zab_node_send(n, &n->peers[i], &ping);
+    n->next_ping = n->now + n->cfg.tick_ms / 2;
+}
+
+/* Answer every sync whose round a quorum has echoed: no other leader can
+ * have committed anything between its arrival and that echo (a quorum was
+ * still following us), so what we had committed at its arrival is all
+ * there is. */
+static void confirm_syncs(zab_node *n)
+{
+    int64_t r = quorum_position(n, n->round_sent, round_of, n->round_confirmed);
+    if (r <= n->round_confirmed) return;
+    n->round_confirmed = r;
+    uint32_t k = 0;
+    while (k < n->nconfirms && n->confirms[k].round <= r) k++;
+    for (uint32_t i = 0; i < k && n->role == ZAB_LEADING; i++) {
+        zab_confirm *c = &n->confirms[i];
+        if (c->origin == n->cfg.sid) {
+            zab_clients_answer(n, c->cookie, ZAB_OK, c->zxid);
+        } else {
+            zab_peer *p = zab_node_peer(n, c->origin);
+            if (p && p->lstate == LEARNER_SYNCED) answer(n, p, c->cookie, ZAB_OK, c->zxid);
+        }
+    }
+    if (n->role != ZAB_LEADING) return;
+    memmove(n->confirms, n->confirms + k, (n->nconfirms - k) * sizeof(*n->confirms));
+    n->nconfirms -= k;
+    if (n->nconfirms && n->round_confirmed == n->round_sent) send_round(n);
+}
+
+int zab_leader_sync(zab_node *n, int64_t session, int64_t origin, uint64_t cookie)
+{
+    if (n->phase != PHASE_BROADCAST) return ZAB_ECONNECTIONLOSS;
+    /* A sync is a request like a write: a moved session's is refused. */
+    if (session && zab_expiry_claim(&n->expiry, session, origin, 0) == ZAB_ESESSIONMOVED)
+        return ZAB_ESESSIONMOVED;
+    if (n->nconfirms == n->capconfirms) {
+        uint32_t cap = n->capconfirms ? n->capconfirms * 2 : 16;
+        zab_confirm *c = realloc(n->confirms, cap * sizeof(*c));
+        if (!c) return ZAB_ENOMEM;
+        n->confirms = c;
+        n->capconfirms = cap;
+    }
+    /* It needs a round sent after it arrived: the next one. One round is
+     * in flight at a time, so syncs that arrive meanwhile share the next. */
+    zab_confirm *c = &n->confirms[n->nconfirms++];
+    *c = (zab_confirm){ origin, cookie, n->last_committed, n->round_sent + 1 };
+    if (n->round_confirmed == n->round_sent) send_round(n);
+    /* Only a leader that is a quorum alone has confirmed the round it just
+     * sent: a local sync is then done (the caller finishes it). */
+    int64_t r = quorum_position(n, n->round_sent, round_of, n->round_confirmed);
+    if (r < c->round) return 0;
+    n->round_confirmed = r;
+    n->nconfirms--;
+    if (origin == n->cfg.sid) return 1;
+    zab_peer *p = zab_node_peer(n, origin);
+    if (p) answer(n, p, cookie, ZAB_OK, n->last_committed);
+    return 0;
+}
+
+int zab_leader_revalidate(zab_node *n, int64_t session, int64_t origin)
+{
+    if (n->phase != PHASE_BROADCAST) return ZAB_ECONNECTIONLOSS;
+    int rc = zab_expiry_claim(&n->expiry, session, origin, 1);
+    if (!rc) zab_leader_touch(n, session);
+    return rc;
+}
+
+/* A learner's PING reply echoes the round and lists the sessions its
+ * clients kept alive. */
+static void on_ping(zab_node *n, zab_peer *p, const zab_msg *m)
+{
+    if (p->lstate == LEARNER_SYNCED && m->round > p->round && m->round <= n->round_sent) {
+        p->round = m->round;
+        if (n->nconfirms) confirm_syncs(n);
+    }
     const uint8_t *b = m->data;
     for (uint32_t at = 0; at + 8 <= m->len; at += 8) {
         uint64_t id = 0;
@@ -365,31 +455,43 @@ static void check_newleader_quorum(zab_node *n)
 
 /* ---- broadcast ---- */
 
-/* The highest zxid a quorum has made durable (the leader's own log
- * included): positions are cumulative, so test each candidate. */
-static int64_t quorum_durable(const zab_node *n)
+/* The highest position that a quorum of voters has reached, the leader
+ * (at `own`) included; positions only grow, so each one reported is a
+ * candidate to test. below: what is already known. */
+static int64_t quorum_position(const zab_node *n, int64_t own, int64_t (*pos)(const zab_peer *),
+                               int64_t below)
 {
-    int64_t best = n->last_committed;
+    int64_t best = below;
     int64_t cand[65];
     uint32_t nc = 0;
-    if (!n->observer) cand[nc++] = n->last_synced;
+    if (!n->observer) cand[nc++] = own;
     for (uint32_t i = 0; i < n->npeers && nc < 65; i++) {
         const zab_peer *p = &n->peers[i];
-        if (is_voter_peer(p) && p->up && p->lstate == LEARNER_SYNCED) cand[nc++] = p->acked;
+        if (is_voter_peer(p) && p->up && p->lstate == LEARNER_SYNCED) cand[nc++] = pos(p);
     }
     for (uint32_t c = 0; c < nc; c++) {
         if (cand[c] <= best) continue;
         int64_t sids[65];
         uint32_t k = 0;
-        if (!n->observer && n->last_synced >= cand[c]) sids[k++] = n->cfg.sid;
+        if (!n->observer && own >= cand[c]) sids[k++] = n->cfg.sid;
         for (uint32_t i = 0; i < n->npeers; i++) {
             const zab_peer *p = &n->peers[i];
-            if (is_voter_peer(p) && p->up && p->lstate == LEARNER_SYNCED && p->acked >= cand[c] && k < 65)
+            if (is_voter_peer(p) && p->up && p->lstate == LEARNER_SYNCED && pos(p) >= cand[c] && k < 65)
                 sids[k++] = p->sid;
         }
         if (n->quorum.contains(&n->quorum, sids, k)) best = cand[c];
     }
     return best;
+}
+
+static int64_t acked_of(const zab_peer *p) { return p->acked; }
+static int64_t round_of(const zab_peer *p) { return p->round; }
+
+/* The highest zxid a quorum has made durable (the leader's own log
+ * included). */
+static int64_t quorum_durable(const zab_node *n)
+{
+    return quorum_position(n, n->last_synced, acked_of, n->last_committed);
 }
 
 static void try_commit(zab_node *n)
@@ -432,6 +534,18 @@ uint64_t zab_leader_in_flight(const zab_node *n)
     return n->phase == PHASE_BROADCAST && n->next_zxid - 1 > done ? (uint64_t)(n->next_zxid - 1 - done) : 0;
 }
 
+/* A client's request through a server that does not hold its session: the
+ * session moved (its client reconnected elsewhere), and what the old
+ * connection still sends fails with SESSIONMOVED, as ZooKeeper's does.
+ * Closing a session is exempt (the expiry that proposes it owns nothing). */
+static int owned_elsewhere(zab_node *n, const zab_request *req, int64_t origin)
+{
+    if (!origin || !req->session || req->type == ZAB_OP_CREATE_SESSION ||
+        req->type == ZAB_OP_CLOSE_SESSION)
+        return 0;
+    return zab_expiry_claim(&n->expiry, req->session, origin, 0) == ZAB_ESESSIONMOVED;
+}
+
 int zab_leader_submit(zab_node *n, const zab_request *req, int64_t origin, uint64_t cookie)
 {
     if (n->phase != PHASE_BROADCAST) return ZAB_ECONNECTIONLOSS;
@@ -443,10 +557,12 @@ int zab_leader_submit(zab_node *n, const zab_request *req, int64_t origin, uint6
         return ZAB_ECONNECTIONLOSS;
     }
     n->scratch.len = 0;
-    int rc = zab_tree_prepare(n->tree, req, n->next_zxid, n->now, &n->scratch);
+    int rc = owned_elsewhere(n, req, origin)
+                 ? zab_tree_prepare_failed(n->tree, req, n->next_zxid, n->now, ZAB_ESESSIONMOVED,
+                                           &n->scratch)
+                 : zab_tree_prepare(n->tree, req, n->next_zxid, n->now, &n->scratch);
     if (rc) return rc;
     int64_t zxid = n->next_zxid++;
-    if (origin == n->cfg.sid && zab_node_wait(n, cookie)) return ZAB_ENOMEM;
     if (zab_log_append(&n->log, zxid, n->scratch.data, n->scratch.len, origin, cookie)) {
         zab_node_fail(n, ZAB_ENOMEM);
         return ZAB_ENOMEM;
@@ -465,15 +581,29 @@ int zab_leader_submit(zab_node *n, const zab_request *req, int64_t origin, uint6
     return 0;
 }
 
+static void answer(zab_node *n, zab_peer *p, uint64_t cookie, int32_t err, int64_t zxid)
+{
+    zab_msg m = { .type = ZAB_MSG_ANSWER, .cookie = cookie, .err = err, .zxid = zxid };
+    if (n->role == ZAB_LEADING) zab_node_send(n, p, &m);
+}
+
 static void on_request(zab_node *n, zab_peer *p, const zab_msg *m)
 {
     zab_request req;
     int rc = zab_msg_request_decode(m->data, m->len, &req, &n->req_scratch);
     if (!rc) rc = zab_leader_submit(n, &req, p->sid, m->cookie);
-    if (rc && n->role == ZAB_LEADING) {
-        zab_msg refused = { .type = ZAB_MSG_REFUSED, .cookie = m->cookie, .err = rc };
-        zab_node_send(n, p, &refused);
-    }
+    if (rc) answer(n, p, m->cookie, rc, 0);
+}
+
+static void on_sync(zab_node *n, zab_peer *p, const zab_msg *m)
+{
+    int rc = zab_leader_sync(n, m->session, p->sid, m->cookie);
+    if (rc < 0) answer(n, p, m->cookie, rc, 0);
+}
+
+static void on_revalidate(zab_node *n, zab_peer *p, const zab_msg *m)
+{
+    answer(n, p, m->cookie, zab_leader_revalidate(n, m->session, p->sid), 0);
 }
 
 static void on_ack(zab_node *n, zab_peer *p, const zab_msg *m)
@@ -509,8 +639,10 @@ void zab_leader_recv(zab_node *n, zab_peer *p, const zab_msg *m)
     case ZAB_MSG_ACKEPOCH: on_ackepoch(n, p, m); break;
     case ZAB_MSG_ACK: on_ack(n, p, m); break;
     case ZAB_MSG_SNAP_ACK: on_snap_ack(n, p, m); break;
-    case ZAB_MSG_PING: on_ping(n, m); break;
+    case ZAB_MSG_PING: on_ping(n, p, m); break;
     case ZAB_MSG_REQUEST: on_request(n, p, m); break;
+    case ZAB_MSG_SYNC: on_sync(n, p, m); break;
+    case ZAB_MSG_REVALIDATE: on_revalidate(n, p, m); break;
     default: zab_node_break(n, p); break;
     }
 }
@@ -548,6 +680,8 @@ void zab_leader_stop(zab_node *n)
         p->snap_sent = p->snap_acked = 0;
     }
     n->unsynced_since = 0;
+    n->nconfirms = 0; /* their learners lose the channel; ours lose the leader */
+    n->round_confirmed = n->round_sent;
     zab_expiry_free(&n->expiry);
 }
 
@@ -599,10 +733,5 @@ void zab_leader_tick(zab_node *n)
     expire_sessions(n);
     if (n->role == ZAB_LEADING) reap(n);
     if (n->role != ZAB_LEADING) return;
-    if (n->now >= n->next_ping) {
-        zab_msg ping = { .type = ZAB_MSG_PING, .zxid = zab_log_last(&n->log) };
-        for (uint32_t i = 0; i < n->npeers; i++)
-            if (n->peers[i].lstate >= LEARNER_SYNCING) zab_node_send(n, &n->peers[i], &ping);
-        n->next_ping = n->now + n->cfg.tick_ms / 2;
-    }
+    if (n->now >= n->next_ping) send_round(n);
 }

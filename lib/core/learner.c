@@ -295,17 +295,13 @@ void zab_learner_recv(zab_node *n, zab_peer *p, const zab_msg *m)
             for (uint32_t i = 0; i < n->ntouched; i++)
                 for (int b = 0; b < 8; b++) ids[i * 8 + b] = (uint8_t)((uint64_t)n->touched[i] >> (56 - 8 * b));
         }
-        zab_msg pong = { .type = ZAB_MSG_PING, .zxid = m->zxid, .data = ids, .len = ids ? len : 0 };
+        zab_msg pong = { .type = ZAB_MSG_PING, .round = m->round, .data = ids, .len = ids ? len : 0 };
         send_to_leader(n, &pong);
         free(ids);
         if (ids) n->ntouched = 0;
         return;
     }
-    case ZAB_MSG_REFUSED: {
-        zab_reply r = { .err = m->err, .zxid = n->last_applied };
-        zab_node_result(n, m->cookie, &r);
-        return;
-    }
+    case ZAB_MSG_ANSWER: zab_clients_answer(n, m->cookie, m->err, m->zxid); return;
     default: break;
     }
     if (n->phase == PHASE_DISCOVERY) {
@@ -337,13 +333,20 @@ void zab_learner_tick(zab_node *n)
     if (n->now >= n->deadline) zab_node_look(n, "leader silent");
 }
 
-int zab_learner_submit(zab_node *n, uint64_t cookie)
+int zab_learner_submit(zab_node *n, const void *req, size_t len, uint64_t cookie)
 {
     zab_peer *p = leader_peer(n);
     if (!p || !p->up) return ZAB_ECONNECTIONLOSS;
-    if (zab_node_wait(n, cookie)) return ZAB_ENOMEM;
-    zab_msg m = { .type = ZAB_MSG_REQUEST, .cookie = cookie, .data = n->req_out.data,
-                  .len = (uint32_t)n->req_out.len };
+    zab_msg m = { .type = ZAB_MSG_REQUEST, .cookie = cookie, .data = req, .len = (uint32_t)len };
+    zab_node_send(n, p, &m);
+    return 0;
+}
+
+int zab_learner_ask(zab_node *n, uint8_t type, int64_t session, uint64_t cookie)
+{
+    zab_peer *p = leader_peer(n);
+    if (!p || !p->up) return ZAB_ECONNECTIONLOSS;
+    zab_msg m = { .type = type, .cookie = cookie, .session = session };
     zab_node_send(n, p, &m);
     return 0;
 }

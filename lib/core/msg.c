@@ -19,7 +19,7 @@
 /* Body fields, in the order a type's list names them. */
 enum {
     F_END, F_STATE, F_FLAGS, F_ERR, F_LEADER, F_ZXID, F_ROUND, F_EPOCH,
-    F_ORIGIN, F_COOKIE, F_OFFSET, F_DATA
+    F_ORIGIN, F_COOKIE, F_OFFSET, F_DATA, F_SESSION
 };
 enum { MSG_MAX_FIELDS = 5 };
 
@@ -44,9 +44,11 @@ static const msg_kind msg_kinds[ZAB_MSG_MAX_TYPE + 1] = {
     [ZAB_MSG_ACK] = { "ACK", { F_ZXID } },
     [ZAB_MSG_NEWLEADER] = { "NEWLEADER", { F_ZXID } },
     [ZAB_MSG_UPTODATE] = { "UPTODATE", { F_END } },
-    [ZAB_MSG_PING] = { "PING", { F_ZXID, F_DATA } },
+    [ZAB_MSG_PING] = { "PING", { F_ROUND, F_DATA } },
     [ZAB_MSG_REQUEST] = { "REQUEST", { F_COOKIE, F_DATA } },
-    [ZAB_MSG_REFUSED] = { "REFUSED", { F_COOKIE, F_ERR } },
+    [ZAB_MSG_ANSWER] = { "ANSWER", { F_COOKIE, F_ERR, F_ZXID } },
+    [ZAB_MSG_SYNC] = { "SYNC", { F_COOKIE, F_SESSION } },
+    [ZAB_MSG_REVALIDATE] = { "REVALIDATE", { F_COOKIE, F_SESSION } },
 };
 
 static int msg_type_known(int type)
@@ -87,6 +89,7 @@ static void put_field(zab_buf *out, const zab_msg *m, int field)
     case F_ROUND: (void)zab_put_i64(out, m->round); break;
     case F_EPOCH: (void)zab_put_i64(out, m->epoch); break;
     case F_ORIGIN: (void)zab_put_i64(out, m->origin); break;
+    case F_SESSION: (void)zab_put_i64(out, m->session); break;
     case F_COOKIE: (void)zab_put_u64(out, m->cookie); break;
     case F_OFFSET: (void)zab_put_u64(out, m->offset); break;
     case F_DATA:
@@ -144,6 +147,7 @@ static void get_field(zab_reader *r, uint32_t max, zab_msg *m, int field)
     case F_ROUND: m->round = zab_get_i64(r); break;
     case F_EPOCH: m->epoch = zab_get_i64(r); break;
     case F_ORIGIN: m->origin = zab_get_i64(r); break;
+    case F_SESSION: m->session = zab_get_i64(r); break;
     case F_COOKIE: m->cookie = zab_get_u64(r); break;
     case F_OFFSET: m->offset = zab_get_u64(r); break;
     case F_DATA: get_data(r, max, m); break;

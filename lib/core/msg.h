@@ -25,9 +25,14 @@
  *   INFORM        i64 zxid, i64 origin, u64 cookie, bytes data (the txn)
  *   COMMIT, ACK, NEWLEADER   i64 zxid
  *   UPTODATE      (empty)
- *   PING          i64 zxid, bytes data (opaque host payload)
+ *   PING          i64 round, bytes data: the leader numbers its PINGs; a
+ *                 learner echoes the round, with the sessions its clients
+ *                 kept alive as data (i64 each)
  *   REQUEST       u64 cookie, bytes data (zab_msg_request_encode)
- *   REFUSED       u64 cookie, i32 err
+ *   ANSWER        u64 cookie, i32 err, i64 zxid: the outcome of a request
+ *                 that is no transaction (a refused write, a sync confirmed
+ *                 at zxid, a revalidation)
+ *   SYNC, REVALIDATE   u64 cookie, i64 session
  *
  * Decoding trusts nothing: the CRC, the version, every length against what
  * remains and against the configured maximum, unknown types refused, and no
@@ -60,8 +65,10 @@ enum {
     ZAB_MSG_UPTODATE = 15,
     ZAB_MSG_PING = 16,
     ZAB_MSG_REQUEST = 17,
-    ZAB_MSG_REFUSED = 18,
-    ZAB_MSG_MAX_TYPE = 18
+    ZAB_MSG_ANSWER = 18,
+    ZAB_MSG_SYNC = 19,
+    ZAB_MSG_REVALIDATE = 20,
+    ZAB_MSG_MAX_TYPE = 20
 };
 
 /* One message, decoded. Fields a type does not carry are zero. */
@@ -70,13 +77,14 @@ typedef struct zab_msg {
     uint32_t seq;
     int32_t state;     /* NOTIFY: sender's role */
     int32_t flags;     /* LEARNERINFO */
-    int32_t err;       /* REFUSED */
+    int32_t err;       /* ANSWER */
     int64_t leader;    /* NOTIFY: proposed or current leader */
     int64_t zxid;
-    int64_t round;     /* NOTIFY: logical clock */
+    int64_t round;     /* NOTIFY: logical clock; PING: its number */
     int64_t epoch;
     int64_t origin;    /* PROPOSAL, INFORM: sid the request came from */
-    uint64_t cookie;   /* PROPOSAL, INFORM, REQUEST, REFUSED */
+    uint64_t cookie;   /* PROPOSAL, INFORM, REQUEST, ANSWER, SYNC, REVALIDATE */
+    int64_t session;   /* SYNC, REVALIDATE */
     uint64_t offset;   /* SNAP, SNAP_DATA, SNAP_ACK */
     const void *data;  /* borrowed */
     uint32_t len;

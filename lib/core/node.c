@@ -117,7 +117,8 @@ void zab_node_free(zab_node *n)
     zab_buf_free(&n->snap_in);
     zab_expiry_free(&n->expiry);
     free(n->touched);
-    free(n->waiting);
+    free(n->confirms);
+    zab_clients_free(&n->clients);
     free(n);
 }
 
@@ -273,47 +274,11 @@ void zab_node_announce(zab_node *n)
     if (n->io.on_role) n->io.on_role(n->io.ctx, n->role, n->leader, n->epoch);
 }
 
-/* ---- clients waiting for outcomes ---- */
-
-static int waiter_add(zab_node *n, uint64_t cookie)
+int zab_node_serving(const zab_node *n)
 {
-    if (n->nwaiting == n->capwaiting) {
-        uint32_t cap = n->capwaiting ? n->capwaiting * 2 : 16;
-        uint64_t *w = realloc(n->waiting, cap * sizeof(*w));
-        if (!w) return ZAB_ENOMEM;
-        n->waiting = w;
-        n->capwaiting = cap;
-    }
-    n->waiting[n->nwaiting++] = cookie;
-    return 0;
-}
-
-/* Remove cookie; non-zero if it was waiting. */
-static int waiter_take(zab_node *n, uint64_t cookie)
-{
-    for (uint32_t i = 0; i < n->nwaiting; i++) {
-        if (n->waiting[i] != cookie) continue;
-        memmove(n->waiting + i, n->waiting + i + 1, (n->nwaiting - i - 1) * sizeof(*n->waiting));
-        n->nwaiting--;
-        return 1;
-    }
-    return 0;
-}
-
-void zab_node_result(zab_node *n, uint64_t cookie, const zab_reply *reply)
-{
-    if (waiter_take(n, cookie) && n->io.on_result) n->io.on_result(n->io.ctx, cookie, reply);
-}
-
-void zab_node_fail_waiters(zab_node *n)
-{
-    zab_reply lost = { .err = ZAB_ECONNECTIONLOSS, .zxid = n->last_applied };
-    while (n->nwaiting) zab_node_result(n, n->waiting[0], &lost);
-}
-
-int zab_node_wait(zab_node *n, uint64_t cookie)
-{
-    return waiter_add(n, cookie);
+    if (n->stopped) return 0;
+    if (n->role == ZAB_LEADING) return n->phase == PHASE_BROADCAST;
+    return (n->role == ZAB_FOLLOWING || n->role == ZAB_OBSERVING) && n->uptodate;
 }
 
 /* ---- applying committed transactions ---- */
@@ -333,9 +298,10 @@ void zab_node_apply_upto(zab_node *n, int64_t zxid)
         }
         n->last_applied = r->zxid;
         if (n->role == ZAB_LEADING) zab_leader_applied(n, r, &reply);
-        if (r->origin == n->cfg.sid) zab_node_result(n, r->cookie, &reply);
+        if (r->origin == n->cfg.sid) zab_clients_result(n, r->cookie, &reply);
         if (n->io.on_apply) n->io.on_apply(n->io.ctx, r->zxid);
     }
+    zab_clients_applied(n);
     zab_log_trim(&n->log, n->last_applied, n->cfg.log_window);
 }
 
@@ -346,7 +312,7 @@ void zab_node_look(zab_node *n, const char *why)
     (void)why;
     if (n->role == ZAB_LEADING) zab_leader_stop(n);
     else if (n->role != ZAB_LOOKING) zab_learner_stop(n);
-    zab_node_fail_waiters(n);
+    zab_clients_fail_all(n);
     zab_tree_prepare_reset(n->tree);
     n->role = ZAB_LOOKING;
     n->phase = PHASE_ELECTION;
@@ -461,17 +427,22 @@ int64_t zab_node_next_deadline(const zab_node *n)
 int zab_node_submit(zab_node *n, const zab_request *req, uint64_t cookie)
 {
     if (n->stopped) return n->stopped;
-    /* Encoded once: its size is the edge check, and a learner forwards
-     * these very bytes. */
-    n->req_out.len = 0;
-    int rc = zab_msg_request_encode(req, &n->req_out);
+    if (!req) return ZAB_EINVAL;
+    return zab_clients_submit(n, req, cookie);
+}
+
+int zab_node_revalidate(zab_node *n, int64_t session, const uint8_t passwd[16],
+                        int64_t last_zxid_seen, uint64_t cookie)
+{
+    if (n->stopped) return n->stopped;
+    /* A client that saw more than this replica holds must not read here:
+     * it would go back in time (ZooKeeper closes such a connection). */
+    if (!zab_node_serving(n) || last_zxid_seen > n->last_applied) return ZAB_ECONNECTIONLOSS;
+    uint8_t want[16];
+    int rc = zab_tree_session(n->tree, session, NULL, want);
     if (rc) return rc;
-    if (n->req_out.len > n->cfg.max_message) return ZAB_ETOOBIG;
-    if (n->role == ZAB_LEADING && n->phase == PHASE_BROADCAST)
-        return zab_leader_submit(n, req, n->cfg.sid, cookie);
-    if ((n->role == ZAB_FOLLOWING || n->role == ZAB_OBSERVING) && n->uptodate)
-        return zab_learner_submit(n, cookie);
-    return ZAB_ECONNECTIONLOSS;
+    if (!passwd || memcmp(want, passwd, sizeof want)) return ZAB_EAUTHFAILED;
+    return zab_clients_revalidate(n, session, cookie);
 }
 
 int32_t zab_node_session_timeout(const zab_node *n, int32_t requested)

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/msg.h"
 #include "core/quorum.h"
+#include "util/imap.h"
 #include "zab.h"
 
 /* Phases within a role. */
@@ -54,16 +55,50 @@ typedef struct zab_peer {
     int64_t accepted;   /* its acceptedEpoch (LEARNERINFO) */
     int64_t last_zxid;  /* its last logged zxid (ACKEPOCH) */
     int64_t acked;      /* cumulative ACK: everything <= this is durable there */
+    int64_t round;      /* highest PING round it answered */
     int64_t heard;      /* when it last spoke */
     zab_buf snap;       /* snapshot being streamed to it */
     uint64_t snap_sent, snap_acked;
     zab_buf held;       /* messages queued behind the snapshot (u32 len + bytes) */
 } zab_peer;
 
-/* A request submitted on this node, waiting for its outcome. */
-typedef struct zab_waiter {
+/* What a client request asks of this node. */
+enum {
+    REQ_WRITE,      /* becomes a transaction; done when applied here */
+    REQ_READ,       /* served from the local tree */
+    REQ_SYNC,       /* done once the leader's commits are applied here */
+    REQ_REVALIDATE  /* the session moves to this node */
+};
+
+/* A client request on this node, from submission to its outcome. A
+ * session's requests complete in the order it submitted them (reads wait
+ * behind its writes, as ZooKeeper's commit processor has them wait). */
+typedef struct zab_client_req {
     uint64_t cookie;
-} zab_waiter;
+    int64_t session;
+    uint8_t kind;       /* REQ_* */
+    uint8_t started;    /* written, sent or asked; reads never wait started */
+    uint8_t answered;   /* sync: the leader answered; done once zxid applied */
+    int64_t zxid;
+    zab_buf req;        /* a read or write not yet started: its encoding */
+} zab_client_req;
+
+/* The requests of this node's clients, in submission order. */
+typedef struct zab_clients {
+    zab_client_req *items;
+    uint32_t head, tail, cap;   /* live items are items[head..tail) */
+    zab_imap sessions;          /* session -> items << 32 | blocked */
+    uint32_t answered;          /* syncs answered, waiting for the apply */
+    int pumping;
+} zab_clients;
+
+/* A sync waiting at the leader for a round that confirms it still leads. */
+typedef struct zab_confirm {
+    int64_t origin;     /* the sid that asked (this node: a local sync) */
+    uint64_t cookie;
+    int64_t zxid;       /* committed when it arrived */
+    int64_t round;      /* the first round sent after it arrived */
+} zab_confirm;
 
 struct zab_node {
     zab_node_config cfg;
@@ -125,9 +160,13 @@ struct zab_node {
     int64_t *touched;
     uint32_t ntouched, captouched;
 
+    /* leader: rounds of PING that prove it still leads (for sync) */
+    int64_t round_sent, round_confirmed;
+    zab_confirm *confirms;
+    uint32_t nconfirms, capconfirms;
+
     /* this node's clients */
-    uint64_t *waiting;      /* cookies of forwarded requests, in order */
-    uint32_t nwaiting, capwaiting;
+    zab_clients clients;
 
     zab_node_stats stats;
 };
@@ -151,16 +190,26 @@ void zab_node_apply_upto(zab_node *n, int64_t zxid);
 void zab_node_look(zab_node *n, const char *why);
 /* Report a role change to the host. */
 void zab_node_announce(zab_node *n);
-/* Fail every request waiting for a leader (connection loss). */
-void zab_node_fail_waiters(zab_node *n);
-/* Remember that cookie waits for its outcome here. 0 or ZAB_ENOMEM. */
-int zab_node_wait(zab_node *n, uint64_t cookie);
-/* Report cookie's outcome if it is still waiting. */
-void zab_node_result(zab_node *n, uint64_t cookie, const zab_reply *reply);
+/* Serving clients: established leader, or learner up to date. */
+int zab_node_serving(const zab_node *n);
 /* Send what was held behind a snapshot that has now been sent whole. */
 void zab_node_flush_held(zab_node *n, zab_peer *p);
 int zab_node_is_voter(const zab_node *n, int64_t sid);
 int64_t zab_node_tick_ms(const zab_node *n);
+
+/* ---- clients.c: the per-session order of this node's requests ---- */
+int zab_clients_submit(zab_node *n, const zab_request *req, uint64_t cookie);
+int zab_clients_revalidate(zab_node *n, int64_t session, uint64_t cookie);
+/* The outcome of a started request; unknown cookies are ignored. */
+void zab_clients_result(zab_node *n, uint64_t cookie, const zab_reply *reply);
+/* The leader's answer to a started request: a sync it confirmed (err 0) is
+ * done once this node applied zxid; anything else ends with err. */
+void zab_clients_answer(zab_node *n, uint64_t cookie, int32_t err, int64_t zxid);
+/* The tree moved on: finish syncs waiting for it. */
+void zab_clients_applied(zab_node *n);
+/* The leader is gone: every request ends in connection loss, in order. */
+void zab_clients_fail_all(zab_node *n);
+void zab_clients_free(zab_clients *c);
 
 /* ---- election.c ---- */
 void zab_election_start(zab_node *n);
@@ -177,6 +226,10 @@ void zab_leader_tick(zab_node *n);
 void zab_leader_peer_down(zab_node *n, zab_peer *p);
 void zab_leader_synced(zab_node *n);
 int zab_leader_submit(zab_node *n, const zab_request *req, int64_t origin, uint64_t cookie);
+/* A sync from origin: answered once a round confirms this leader. */
+int zab_leader_sync(zab_node *n, int64_t session, int64_t origin, uint64_t cookie);
+/* The session moves to origin's clients: 0, or ZAB_ESESSIONEXPIRED. */
+int zab_leader_revalidate(zab_node *n, int64_t session, int64_t origin);
 void zab_leader_stop(zab_node *n);
 /* A transaction the leader just applied (sessions come and go). */
 void zab_leader_applied(zab_node *n, const zab_rec *r, const zab_reply *reply);
@@ -191,8 +244,11 @@ void zab_learner_recv(zab_node *n, zab_peer *p, const zab_msg *m);
 void zab_learner_tick(zab_node *n);
 void zab_learner_peer_up(zab_node *n, zab_peer *p);
 void zab_learner_synced(zab_node *n);
-/* Forward the request already encoded in n->req_out to the leader. */
-int zab_learner_submit(zab_node *n, uint64_t cookie);
+/* Forward the request encoded in req (len bytes) to the leader. */
+int zab_learner_submit(zab_node *n, const void *req, size_t len, uint64_t cookie);
+/* Ask the leader for a sync or a revalidation (type ZAB_MSG_SYNC or
+ * ZAB_MSG_REVALIDATE). 0 or ZAB_ECONNECTIONLOSS. */
+int zab_learner_ask(zab_node *n, uint8_t type, int64_t session, uint64_t cookie);
 void zab_learner_stop(zab_node *n);
 
 #endif

@@ -107,8 +107,15 @@ static void io_on_result(void *ctx, uint64_t cookie, const zab_reply *reply)
     sim->pending--;
     o->err = reply->err;
     o->zxid = reply->zxid;
-    if (reply->err == ZAB_OK)
+    if (reply->err == ZAB_OK && o->write)
         zab_sim_oom(sim, zab_sim_check_ack(&sim->check, h->sid, reply->zxid));
+    if (sim->on_reply) sim->on_reply(sim->observer, h->sid, cookie, reply);
+}
+
+static void io_on_watch(void *ctx, int64_t watcher, const zab_event *ev)
+{
+    zab_sim_host *h = ctx;
+    if (h->sim->on_watch) h->sim->on_watch(h->sim->observer, h->sid, watcher, ev);
 }
 
 static void io_on_role(void *ctx, int role, int64_t leader, int64_t epoch)
@@ -180,6 +187,8 @@ static zab_node *new_node(zab_sim_host *h)
     cfg.snap_chunk = c->snap_chunk;
     /* Digests compare across replicas only when the trees hash alike. */
     cfg.tree.hash_seed = c->seed ^ 0x5a6b5a6b5a6b5a6bull;
+    cfg.tree.on_watch = io_on_watch;
+    cfg.tree.watch_ctx = h;
     zab_io io = {
         .ctx = h,
         .send = io_send,

@@ -73,6 +73,10 @@ void zab_sim_net_free(zab_sim_net *net)
     memset(net, 0, sizeof *net);
 }
 
+/* cut[] values, and the delivery time of a message held by a stall. */
+enum { CUT_NONE, CUT_BREAK, CUT_STALL };
+#define HELD INT64_MAX
+
 static zab_sim_msg *msg_new(int64_t at, const void *bytes, size_t len)
 {
     zab_sim_msg *m = malloc(sizeof *m);
@@ -130,10 +134,18 @@ int zab_sim_net_send(zab_sim_net *net, int64_t now, uint32_t from, uint32_t to,
         net->count.dropped++;
         return 0;
     }
-    if (net->cut[(size_t)from * net->n + to] || zab_sim_rng_chance(net->rng, net->f.break_ppm))
+    uint8_t cut = net->cut[(size_t)from * net->n + to];
+    if (cut == CUT_BREAK || zab_sim_rng_chance(net->rng, net->f.break_ppm))
         return zab_sim_net_break(net, now, from, to);
 
     zab_sim_chan *c = chan_of(net, from, to);
+    if (cut == CUT_STALL || (c->tail && c->tail->at == HELD)) {
+        /* Held in the sender's socket until the partition heals. */
+        zab_sim_msg *held = msg_new(HELD, bytes, len);
+        if (!held) return ZAB_ENOMEM;
+        chan_append(c, held);
+        return 0;
+    }
     zab_sim_msg *prev = c->tail;
     int64_t at = now + zab_sim_rng_range(net->rng, net->f.latency_min, net->f.latency_max);
     if (prev && prev->at > at) at = prev->at;
@@ -210,14 +222,46 @@ int zab_sim_net_is_up(const zab_sim_net *net, uint32_t a, uint32_t b)
 
 int zab_sim_net_cut(zab_sim_net *net, int64_t now, uint32_t a, uint32_t b, int one_way)
 {
-    net->cut[(size_t)a * net->n + b] = 1;
-    if (!one_way) net->cut[(size_t)b * net->n + a] = 1;
+    net->cut[(size_t)a * net->n + b] = CUT_BREAK;
+    if (!one_way) net->cut[(size_t)b * net->n + a] = CUT_BREAK;
     return zab_sim_net_break(net, now, a, b);
+}
+
+void zab_sim_net_stall(zab_sim_net *net, uint32_t a, uint32_t b, int one_way)
+{
+    if (!net->cut[(size_t)a * net->n + b]) net->cut[(size_t)a * net->n + b] = CUT_STALL;
+    if (!one_way && !net->cut[(size_t)b * net->n + a]) net->cut[(size_t)b * net->n + a] = CUT_STALL;
+}
+
+/* Schedule every held message of channel from->to, in order. */
+static int release(zab_sim_net *net, int64_t now, uint32_t from, uint32_t to)
+{
+    zab_sim_chan *c = chan_of(net, from, to);
+    uint32_t gen = net->gen[link_at(net, from, to)];
+    int64_t last = now;
+    for (zab_sim_msg *m = c->head; m; m = m->next) {
+        if (m->at != HELD) {
+            last = m->at > last ? m->at : last;
+            continue;
+        }
+        int64_t at = now + zab_sim_rng_range(net->rng, net->f.latency_min, net->f.latency_max);
+        m->at = at > last ? at : last;
+        last = m->at;
+        int rc = zab_sim_queue_push(net->q, m->at, ZAB_SIM_EV_DELIVER, from, to, gen, 0);
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 int zab_sim_net_heal(zab_sim_net *net, int64_t now)
 {
     memset(net->cut, 0, (size_t)net->n * net->n);
+    for (uint32_t a = 0; a < net->n; a++) {
+        for (uint32_t b = 0; b < net->n; b++) {
+            int rc = a == b ? 0 : release(net, now, a, b);
+            if (rc) return rc;
+        }
+    }
     for (uint32_t a = 0; a < net->n; a++) {
         for (uint32_t b = a + 1; b < net->n; b++) {
             if (net->up[link_at(net, a, b)] || !net->alive[a] || !net->alive[b]) continue;

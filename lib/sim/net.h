@@ -15,6 +15,9 @@
  * cut lasts, a message sent from a to b fails (and breaks the link again),
  * and a link cut both ways cannot reconnect at all. So a one-way cut leaves a
  * link that reconnects, carries b's messages and breaks at a's first one.
+ * A stall is a silent partition instead: the link stays up, and what a
+ * sends to b waits in a's socket, as TCP's retransmissions wait, until the
+ * heal, when all of it arrives in order.
  *
  * Every time the network schedules an event it pushes it on the shared
  * queue; node calls are the host's business (sim/host.c).
@@ -92,7 +95,9 @@ int zab_sim_net_is_up(const zab_sim_net *net, uint32_t a, uint32_t b);
 /* Cut a->b (and b->a unless one_way), breaking the link. */
 int zab_sim_net_cut(zab_sim_net *net, int64_t now, uint32_t a, uint32_t b, int one_way);
 
-/* Remove every cut and reconnect every link between running nodes. */
+/* Stall a->b (and b->a unless one_way): a silent partition. */
+void zab_sim_net_stall(zab_sim_net *net, uint32_t a, uint32_t b, int one_way);
+/* Remove every cut and stall, deliver what the stalls held, and reconnect every link between running nodes. */
 int zab_sim_net_heal(zab_sim_net *net, int64_t now);
 
 /* A node stops (every link to it breaks) or starts (its links reconnect to

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sim/sim.h"
+#include "tree/tree.h"
 #include "util/prim.h"
 
 /* Beyond this many nodes the per-pair tables stop being small. */
@@ -241,6 +242,14 @@ int zab_sim_partition(zab_sim *sim, int64_t a, int64_t b, int one_way)
     return zab_sim_oom(sim, zab_sim_net_cut(&sim->net, sim->now, ha->idx, hb->idx, one_way));
 }
 
+int zab_sim_stall(zab_sim *sim, int64_t a, int64_t b, int one_way)
+{
+    zab_sim_host *ha = zab_sim_host_of(sim, a), *hb = zab_sim_host_of(sim, b);
+    if (!ha || !hb || ha == hb) return ZAB_EINVAL;
+    zab_sim_net_stall(&sim->net, ha->idx, hb->idx, one_way);
+    return 0;
+}
+
 void zab_sim_heal(zab_sim *sim)
 {
     zab_sim_oom(sim, zab_sim_net_heal(&sim->net, sim->now));
@@ -275,19 +284,23 @@ static zab_sim_outcome *new_outcome(zab_sim *sim, int64_t sid)
     return o;
 }
 
-int zab_sim_submit(zab_sim *sim, int64_t sid, const zab_request *req, uint64_t *id)
+/* Call into node sid for a new request: start(node, cookie) returns what
+ * the node returned, recorded as the outcome when it is an error. */
+static int client_call(zab_sim *sim, int64_t sid, int write, uint64_t *id,
+                       int (*start)(zab_node *, const void *, uint64_t), const void *arg)
 {
     zab_sim_host *h = zab_sim_host_of(sim, sid);
-    if (!h || !req) return ZAB_EINVAL;
+    if (!h) return ZAB_EINVAL;
     zab_sim_outcome *o = new_outcome(sim, sid);
     if (!o) return ZAB_ENOMEM;
+    o->write = write;
     uint64_t cookie = sim->noutcomes;
     if (id) *id = cookie;
     int rc = ZAB_ECONNECTIONLOSS;
     sim->pending++;
     if (h->node) {
         zab_sim_host_clock(h);
-        rc = zab_node_submit(h->node, req, cookie);
+        rc = start(h->node, arg, cookie);
         zab_sim_host_rearm(h, 0);
     }
     o = &sim->outcomes[cookie - 1];
@@ -297,6 +310,44 @@ int zab_sim_submit(zab_sim *sim, int64_t sid, const zab_request *req, uint64_t *
         sim->pending--;
     }
     return rc;
+}
+
+static int start_submit(zab_node *node, const void *req, uint64_t cookie)
+{
+    return zab_node_submit(node, req, cookie);
+}
+
+int zab_sim_submit(zab_sim *sim, int64_t sid, const zab_request *req, uint64_t *id)
+{
+    if (!req) return ZAB_EINVAL;
+    int write = req->type != ZAB_OP_SYNC && !zab_tree_is_read(req->type);
+    return client_call(sim, sid, write, id, start_submit, req);
+}
+
+typedef struct reconnect {
+    int64_t session;
+    const uint8_t *passwd;
+    int64_t last_zxid_seen;
+} reconnect;
+
+static int start_revalidate(zab_node *node, const void *arg, uint64_t cookie)
+{
+    const reconnect *r = arg;
+    return zab_node_revalidate(node, r->session, r->passwd, r->last_zxid_seen, cookie);
+}
+
+int zab_sim_revalidate(zab_sim *sim, int64_t sid, int64_t session, const uint8_t passwd[16],
+                       int64_t last_zxid_seen, uint64_t *id)
+{
+    reconnect r = { session, passwd, last_zxid_seen };
+    return client_call(sim, sid, 0, id, start_revalidate, &r);
+}
+
+void zab_sim_observe(zab_sim *sim, zab_sim_reply_fn on_reply, zab_sim_watch_fn on_watch, void *ctx)
+{
+    sim->on_reply = on_reply;
+    sim->on_watch = on_watch;
+    sim->observer = ctx;
 }
 
 int zab_sim_result(const zab_sim *sim, uint64_t id, int32_t *err, int64_t *zxid)

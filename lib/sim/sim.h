@@ -34,6 +34,7 @@ typedef struct zab_sim_host {
 /* A write submitted through zab_sim_submit. */
 typedef struct zab_sim_outcome {
     int64_t sid;
+    int write;          /* a write: its success is an acknowledged write */
     int done;
     int32_t err;
     int64_t zxid;
@@ -54,6 +55,9 @@ struct zab_sim {
     uint64_t pending;   /* outcomes not known yet */
     uint64_t events;    /* dispatched so far */
     uint64_t trace;     /* a hash of every event dispatched and its payload */
+    zab_sim_reply_fn on_reply;  /* optional observers (zab_sim_observe) */
+    zab_sim_watch_fn on_watch;
+    void *observer;
 };
 
 /* ---- host.c ---- */

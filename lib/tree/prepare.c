@@ -423,6 +423,22 @@ fail:
     return rc;
 }
 
+int zab_tree_prepare_failed(zab_tree *t, const zab_request *req, int64_t zxid, int64_t now_ms,
+                            int32_t err, zab_buf *out)
+{
+    if (t->failed) return ZAB_EFAILED;
+    if (zxid <= t->last_prepared || zxid <= t->last_zxid) return ZAB_EINVAL;
+    int rc = check_request(t, req);
+    if (rc) return rc;
+    int multi = req->type == ZAB_OP_MULTI && req->nops > 0;
+    zab_txn txn = { .time = now_ms, .session = req->session, .nops = req->nops,
+                    .kind = multi ? ZAB_TXN_FAILED_MULTI : ZAB_TXN_FAILED, .err = err,
+                    .err_type = req->nops ? req->ops[0].type : req->type };
+    if ((rc = zab_txn_encode(&txn, out))) return rc;
+    t->last_prepared = zxid;
+    return 0;
+}
+
 void zab_tree_prepare_reset(zab_tree *t)
 {
     zab_pending_clear(&t->pending, zab_tree_unref_acl, t);

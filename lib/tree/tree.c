@@ -316,6 +316,11 @@ static int is_watch_table_type(int32_t type)
            type == ZAB_OP_REMOVE_WATCHES;
 }
 
+int zab_tree_is_read(int32_t type)
+{
+    return type == ZAB_OP_MULTI_READ || is_read_type(type) || is_watch_table_type(type);
+}
+
 int zab_tree_results(zab_tree *t, zab_reply *reply, uint32_t n)
 {
     memset(reply, 0, sizeof(*reply));

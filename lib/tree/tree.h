@@ -63,6 +63,17 @@ static inline const zab_acl *zab_tree_node_acl(const zab_tree *t, const zab_znod
     return zab_acl_get(&t->acls, n->acl, nacl);
 }
 
+/* Non-zero for the request types zab_tree_read serves. */
+int zab_tree_is_read(int32_t type);
+
+/* A transaction for zxid that fails req with err before looking at the tree
+ * (a check only the leader can make, such as a session owned by another
+ * server): a single op fails whole, a multi at its first op, as ZooKeeper's
+ * per-op checks fail it. The zxid is consumed as any error transaction's.
+ * 0, ZAB_EINVAL as zab_tree_prepare, or ZAB_ENOMEM. */
+int zab_tree_prepare_failed(zab_tree *t, const zab_request *req, int64_t zxid, int64_t now_ms,
+                            int32_t err, zab_buf *out);
+
 /* Start *reply (zxid: the last applied) with n zeroed results from the
  * scratch arena. 0 or ZAB_ENOMEM. */
 int zab_tree_results(zab_tree *t, zab_reply *reply, uint32_t n);
