@@ -155,6 +155,63 @@ START_TEST(leader_side_activity_keeps_sessions)
 }
 END_TEST
 
+static int after_events(zab_sim *sim, void *arg)
+{
+    (void)sim;
+    int *left = arg;
+    return --*left <= 0;
+}
+
+static void close_session(zab_sim *sim, int64_t via, int64_t id)
+{
+    zab_op op = { .type = ZAB_OP_CLOSE_SESSION, .ttl = -1 };
+    zab_request req = { op.type, id, NULL, 0, &op, 1 };
+    write_ok(sim, via, &req);
+}
+
+/* ZOOKEEPER-2355: a follower that lost the closeSession proposal and whose
+ * resynchronization was itself interrupted kept the session's ephemeral
+ * forever (it had jumped its zxid to the DIFF target before applying what
+ * it was sent). Here the follower's link drops with the proposal in
+ * flight, and again after k events of its resynchronization, for many k:
+ * the ephemeral must end up gone on every replica, and a session closed
+ * through that follower afterwards must lose its ephemerals too. */
+START_TEST(interrupted_resync_keeps_no_closed_ephemeral)
+{
+    for (int k = 0; k <= 40; k += 4) {
+        zab_sim *sim = new_sim(100 + (uint64_t)k);
+        int64_t leader = zab_sim_leader(sim), f = su_follower(sim, 3);
+        int64_t sid = 0x0300000000000001LL + k, later = sid + 0x1000;
+        open_session(sim, leader, sid);
+        create_ephemeral(sim, leader, sid, "/e");
+        ck_assert_int_eq(zab_sim_settle(sim, 10000), 1);
+
+        zab_op op = { .type = ZAB_OP_CLOSE_SESSION, .ttl = -1 };
+        zab_request req = { op.type, sid, NULL, 0, &op, 1 };
+        uint64_t id;
+        int32_t err = -1;
+        ck_assert_int_eq(zab_sim_submit(sim, leader, &req, &id), 0);
+        ck_assert_int_eq(zab_sim_partition(sim, leader, f, 0), 0);
+        ck_assert(su_wait_result(sim, id, 5000, &err));
+        ck_assert_int_eq(err, 0);
+        zab_sim_heal(sim);
+        int left = k;
+        if (k) ck_assert_int_ne(zab_sim_run_until(sim, 5000, after_events, &left), ZAB_EFAILED);
+        ck_assert_int_eq(zab_sim_partition(sim, leader, f, 0), 0);
+        ck_assert_int_ne(zab_sim_run(sim, 300), ZAB_EFAILED);
+        ck_assert_int_eq(zab_sim_settle(sim, 20000), 1);
+        ck_assert_msg(session_gone_everywhere(sim, sid, "/e"), "cut after %d events", k);
+
+        open_session(sim, f, later);
+        create_ephemeral(sim, f, later, "/e2");
+        close_session(sim, f, later);
+        ck_assert_int_eq(zab_sim_settle(sim, 20000), 1);
+        ck_assert_msg(session_gone_everywhere(sim, later, "/e2"), "cut after %d events", k);
+        zab_sim_free(sim);
+    }
+}
+END_TEST
+
 static Suite *sessions_suite(void)
 {
     Suite *s = suite_create("sessions");
@@ -165,6 +222,10 @@ static Suite *sessions_suite(void)
     tcase_add_test(tc, expiry_survives_leader_change);
     tcase_add_test(tc, leader_side_activity_keeps_sessions);
     suite_add_tcase(s, tc);
+    TCase *replay = tcase_create("replay");
+    tcase_set_timeout(replay, 60);
+    tcase_add_test(replay, interrupted_resync_keeps_no_closed_ephemeral);
+    suite_add_tcase(s, replay);
     return s;
 }
 
