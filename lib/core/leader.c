@@ -434,6 +434,9 @@ static void establish(zab_node *n)
     n->phase = PHASE_BROADCAST;
     n->deadline = 0;
     n->last_committed = zab_log_last(&n->log);
+    /* Applying the initial history reports sessions to the deadlines:
+     * they must exist (track_all_sessions then rebuilds them whole). */
+    zab_expiry_init(&n->expiry, n->cfg.tick_ms, n->now);
     zab_node_apply_upto(n, n->last_committed);
     n->next_zxid = ZAB_ZXID(n->epoch, 1);
     n->next_reap = n->now + n->cfg.reap_interval_ms;
