@@ -245,6 +245,7 @@ START_TEST(zxid_counter_exhaustion_forces_new_epoch)
     ck_assert_int_eq(submit_create(l, "/last", 1), 0);
     ck_assert_int_eq(ZAB_COUNTER(stats(l).last_logged), 0xfffffffeu);
     ck_assert_int_eq(submit_create(l, "/over", 1), ZAB_ECONNECTIONLOSS);
+    ck_assert_int_eq(zab_node_tick(ln, ln->now), 0);
     ck_assert_int_eq(stats(l).role, ZAB_LOOKING);
     host_run(5000);
     int next = leader();

@@ -193,7 +193,6 @@ static void pump(zab_node *n, int64_t session)
         int kind = p->kind;
         int rc = start(n, i, &req, p->req.data, p->req.len);
         if (rc < 0) {
-            if (n->clients.tail == 0) break; /* every request failed meanwhile */
             finish_err(n, i, rc);
         } else if (rc == 0) {
             ahead++;
@@ -201,6 +200,19 @@ static void pump(zab_node *n, int64_t session)
         }
     }
     c->pumping = 0;
+}
+
+/* Start the request just pushed at index i for a caller that is told of a
+ * failure to start by the return code, not by on_result: 0 or that code.
+ * (Nothing that starts a request can end the reign: a leader out of zxids
+ * steps down at its next tick.) */
+static int start_now(zab_node *n, uint32_t i, const zab_request *req, const void *bytes,
+                     size_t len)
+{
+    int rc = start(n, i, req, bytes, len);
+    if (rc >= 0) return 0;
+    take(n, i);
+    return rc;
 }
 
 /* ---- the node's entry points ---- */
@@ -236,9 +248,7 @@ int zab_clients_submit(zab_node *n, const zab_request *req, uint64_t cookie)
         if (rc) take(n, (uint32_t)i);
         return rc;
     }
-    int rc = start(n, (uint32_t)i, req, bytes, len);
-    if (rc < 0 && c->tail > (uint32_t)i && c->items[i].cookie == cookie) take(n, (uint32_t)i);
-    return rc < 0 ? rc : 0;
+    return start_now(n, (uint32_t)i, req, bytes, len);
 }
 
 int zab_clients_revalidate(zab_node *n, int64_t session, uint64_t cookie)
@@ -249,9 +259,7 @@ int zab_clients_revalidate(zab_node *n, int64_t session, uint64_t cookie)
     int64_t i = push(n, session, cookie, REQ_REVALIDATE);
     if (i < 0) return ZAB_ENOMEM;
     if (count_items(v) > 0) return 0;
-    int rc = start(n, (uint32_t)i, NULL, NULL, 0);
-    if (rc < 0 && c->tail > (uint32_t)i && c->items[i].cookie == cookie) take(n, (uint32_t)i);
-    return rc < 0 ? rc : 0;
+    return start_now(n, (uint32_t)i, NULL, NULL, 0);
 }
 
 void zab_clients_result(zab_node *n, uint64_t cookie, const zab_reply *reply)

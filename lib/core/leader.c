@@ -537,6 +537,11 @@ uint64_t zab_leader_in_flight(const zab_node *n)
     return n->phase == PHASE_BROADCAST && n->next_zxid - 1 > done ? (uint64_t)(n->next_zxid - 1 - done) : 0;
 }
 
+static int counter_exhausted(const zab_node *n)
+{
+    return ZAB_COUNTER(n->next_zxid) == UINT32_MAX;
+}
+
 /* A client's request through a server that does not hold its session: the
  * session moved (its client reconnected elsewhere), and what the old
  * connection still sends fails with SESSIONMOVED, as ZooKeeper's does.
@@ -553,12 +558,9 @@ int zab_leader_submit(zab_node *n, const zab_request *req, int64_t origin, uint6
 {
     if (n->phase != PHASE_BROADCAST) return ZAB_ECONNECTIONLOSS;
     if (zab_leader_in_flight(n) >= n->cfg.max_outstanding) return ZAB_ETHROTTLED;
-    if (ZAB_COUNTER(n->next_zxid) == UINT32_MAX) {
-        /* ZOOKEEPER-1277: a counter about to run into the epoch bits ends
-         * the reign; the next leader starts a new epoch. */
-        zab_node_look(n, "zxid counter exhausted");
-        return ZAB_ECONNECTIONLOSS;
-    }
+    /* ZOOKEEPER-1277: a counter about to run into the epoch bits ends the
+     * reign at the next tick; the next leader starts a new epoch. */
+    if (counter_exhausted(n)) return ZAB_ECONNECTIONLOSS;
     n->scratch.len = 0;
     int rc = owned_elsewhere(n, req, origin)
                  ? zab_tree_prepare_failed(n->tree, req, n->next_zxid, n->now, ZAB_ESESSIONMOVED,
@@ -731,6 +733,10 @@ void zab_leader_tick(zab_node *n)
     }
     if (!quorum_alive(n)) {
         zab_node_look(n, "lost quorum");
+        return;
+    }
+    if (counter_exhausted(n)) {
+        zab_node_look(n, "zxid counter exhausted");
         return;
     }
     expire_sessions(n);
