@@ -76,6 +76,7 @@ static void assert_msg_eq(const zab_msg *a, const zab_msg *b)
     ck_assert(a->origin == b->origin);
     ck_assert(a->cookie == b->cookie);
     ck_assert(a->session == b->session);
+    ck_assert(a->applied == b->applied);
     ck_assert(a->offset == b->offset);
     ck_assert_uint_eq(a->len, b->len);
     if (a->len) ck_assert_mem_eq(a->data, b->data, a->len);
@@ -113,6 +114,7 @@ static zab_msg extreme_msg(int type, int flavour, const void *data, uint32_t len
     case ZAB_MSG_ACKEPOCH:
         m.epoch = -1;
         m.zxid = i64;
+        m.applied = flavour ? 0 : INT64_MAX;
         break;
     case ZAB_MSG_SNAP:
         m.zxid = i64;

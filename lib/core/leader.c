@@ -130,6 +130,7 @@ static void on_ackepoch(zab_node *n, zab_peer *p, const zab_msg *m)
         return;
     }
     p->last_zxid = m->zxid;
+    p->applied = m->applied;
     p->epoch_vote = m->epoch != -1;
     p->lstate = LEARNER_ACKED;
     if (n->phase == PHASE_DISCOVERY) establish_epoch_quorum(n);
@@ -196,6 +197,16 @@ static int save_to_buf(void *ctx, const void *b, size_t len)
 
 static void start_snapshot(zab_node *n, zab_peer *p)
 {
+    /* A learner refuses a snapshot older than its tree (installing it would
+     * drop durable, committed state). A leader that restarted holds its
+     * history in its log, not yet in its tree: but whatever the learner
+     * applied was committed, and every committed transaction sits at its
+     * zxid in this log, so the tree may take that much now. */
+    if (p->applied > n->last_applied && p->applied <= zab_log_last(&n->log)) {
+        if (p->applied > n->last_committed) n->last_committed = p->applied;
+        zab_node_apply_upto(n, p->applied);
+        if (n->stopped) return;
+    }
     zab_buf_free(&p->snap);
     zab_buf_free(&p->held);
     p->snap_sent = p->snap_acked = 0;

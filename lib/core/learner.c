@@ -102,7 +102,8 @@ static void on_leaderinfo(zab_node *n, const zab_msg *m)
     }
     n->epoch = m->epoch;
     n->phase = PHASE_SYNC;
-    zab_msg ack = { .type = ZAB_MSG_ACKEPOCH, .epoch = reported, .zxid = zab_log_last(&n->log) };
+    zab_msg ack = { .type = ZAB_MSG_ACKEPOCH, .epoch = reported, .zxid = zab_log_last(&n->log),
+                    .applied = n->last_applied };
     send_to_leader(n, &ack);
 }
 

@@ -19,7 +19,7 @@
 /* Body fields, in the order a type's list names them. */
 enum {
     F_END, F_STATE, F_FLAGS, F_ERR, F_LEADER, F_ZXID, F_ROUND, F_EPOCH,
-    F_ORIGIN, F_COOKIE, F_OFFSET, F_DATA, F_SESSION
+    F_ORIGIN, F_COOKIE, F_OFFSET, F_DATA, F_SESSION, F_APPLIED
 };
 enum { MSG_MAX_FIELDS = 5 };
 
@@ -32,7 +32,7 @@ static const msg_kind msg_kinds[ZAB_MSG_MAX_TYPE + 1] = {
     [ZAB_MSG_NOTIFY] = { "NOTIFY", { F_STATE, F_LEADER, F_ZXID, F_ROUND, F_EPOCH } },
     [ZAB_MSG_LEARNERINFO] = { "LEARNERINFO", { F_EPOCH, F_FLAGS } },
     [ZAB_MSG_LEADERINFO] = { "LEADERINFO", { F_EPOCH } },
-    [ZAB_MSG_ACKEPOCH] = { "ACKEPOCH", { F_EPOCH, F_ZXID } },
+    [ZAB_MSG_ACKEPOCH] = { "ACKEPOCH", { F_EPOCH, F_ZXID, F_APPLIED } },
     [ZAB_MSG_DIFF] = { "DIFF", { F_ZXID } },
     [ZAB_MSG_TRUNC] = { "TRUNC", { F_ZXID } },
     [ZAB_MSG_SNAP] = { "SNAP", { F_ZXID, F_OFFSET } },
@@ -90,6 +90,7 @@ static void put_field(zab_buf *out, const zab_msg *m, int field)
     case F_EPOCH: (void)zab_put_i64(out, m->epoch); break;
     case F_ORIGIN: (void)zab_put_i64(out, m->origin); break;
     case F_SESSION: (void)zab_put_i64(out, m->session); break;
+    case F_APPLIED: (void)zab_put_i64(out, m->applied); break;
     case F_COOKIE: (void)zab_put_u64(out, m->cookie); break;
     case F_OFFSET: (void)zab_put_u64(out, m->offset); break;
     case F_DATA:
@@ -148,6 +149,7 @@ static void get_field(zab_reader *r, uint32_t max, zab_msg *m, int field)
     case F_EPOCH: m->epoch = zab_get_i64(r); break;
     case F_ORIGIN: m->origin = zab_get_i64(r); break;
     case F_SESSION: m->session = zab_get_i64(r); break;
+    case F_APPLIED: m->applied = zab_get_i64(r); break;
     case F_COOKIE: m->cookie = zab_get_u64(r); break;
     case F_OFFSET: m->offset = zab_get_u64(r); break;
     case F_DATA: get_data(r, max, m); break;

@@ -16,7 +16,8 @@
  *   NOTIFY        i32 state, i64 leader, i64 zxid, i64 round, i64 epoch
  *   LEARNERINFO   i64 epoch (acceptedEpoch), i32 flags (1 = observer)
  *   LEADERINFO    i64 epoch (the new epoch)
- *   ACKEPOCH      i64 epoch (currentEpoch, -1: already accepted), i64 zxid
+ *   ACKEPOCH      i64 epoch (currentEpoch, -1: already accepted), i64 zxid,
+ *                 i64 applied (the learner's tree: all committed up to it)
  *   DIFF, TRUNC   i64 zxid
  *   SNAP          i64 zxid, u64 offset (= total snapshot length)
  *   SNAP_DATA     u64 offset, bytes data (one chunk)
@@ -85,6 +86,7 @@ typedef struct zab_msg {
     int64_t origin;    /* PROPOSAL, INFORM: sid the request came from */
     uint64_t cookie;   /* PROPOSAL, INFORM, REQUEST, ANSWER, SYNC, REVALIDATE */
     int64_t session;   /* SYNC, REVALIDATE */
+    int64_t applied;   /* ACKEPOCH */
     uint64_t offset;   /* SNAP, SNAP_DATA, SNAP_ACK */
     const void *data;  /* borrowed */
     uint32_t len;

@@ -54,6 +54,7 @@ typedef struct zab_peer {
     int epoch_vote;     /* its ACKEPOCH counts toward the epoch quorum */
     int64_t accepted;   /* its acceptedEpoch (LEARNERINFO) */
     int64_t last_zxid;  /* its last logged zxid (ACKEPOCH) */
+    int64_t applied;    /* its tree's zxid: committed up to there (ACKEPOCH) */
     int64_t acked;      /* cumulative ACK: everything <= this is durable there */
     int64_t round;      /* highest PING round it answered */
     int64_t heard;      /* when it last spoke */
