@@ -258,6 +258,35 @@ START_TEST(isolated_leader_never_answers_sync)
 }
 END_TEST
 
+/* A leader that is a quorum alone confirms every round as it sends it:
+ * its syncs, and its observer's, complete, however long it has led. */
+START_TEST(lone_leader_answers_sync)
+{
+    for (uint32_t observers = 0; observers <= 1; observers++) {
+        zab_sim_config cfg;
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.voters = 1;
+        cfg.observers = observers;
+        cfg.seed = 18;
+        zab_sim *sim = zab_sim_new(&cfg);
+        ck_assert_ptr_nonnull(sim);
+        ck_assert_int_eq(su_wait_leader(sim, 10000), 1);
+        ck_assert_int_eq(zab_sim_settle(sim, 10000), 1);
+        ck_assert_int_eq(zab_sim_run(sim, 3000), 0); /* many PING rounds */
+        for (int64_t sid = 1; sid <= 1 + observers; sid++) {
+            zab_op op = zab_op_read(ZAB_OP_SYNC, "/", 0);
+            zab_request req = { op.type, 0, NULL, 0, &op, 1 };
+            uint64_t id;
+            int32_t err = -1;
+            ck_assert_int_eq(zab_sim_submit(sim, sid, &req, &id), 0);
+            ck_assert(su_wait_result(sim, id, 1000, &err));
+            ck_assert_int_eq(err, ZAB_OK);
+        }
+        zab_sim_free(sim);
+    }
+}
+END_TEST
+
 START_TEST(reconnect_elsewhere_moves_the_session)
 {
     seen s;
@@ -390,6 +419,7 @@ static Suite *clients_suite(void)
     tcase_set_timeout(sync, 30);
     tcase_add_test(sync, sync_then_read_sees_writes_acknowledged_elsewhere);
     tcase_add_test(sync, isolated_leader_never_answers_sync);
+    tcase_add_test(sync, lone_leader_answers_sync);
     suite_add_tcase(s, sync);
     TCase *moves = tcase_create("moves");
     tcase_set_timeout(moves, 30);

@@ -201,7 +201,7 @@ END_TEST
 
 START_TEST(layout_notify)
 {
-    uint8_t want[10 + 36 + 4] = { 1, ZAB_MSG_NOTIFY, 0, 0, 1, 0, 0, 0, 0, 36 };
+    uint8_t want[10 + 36 + 4] = { 2, ZAB_MSG_NOTIFY, 0, 0, 1, 0, 0, 0, 0, 36 };
     be32(want + 10, ZAB_LEADING);
     be64(want + 14, 3);                   /* leader */
     be64(want + 22, 0x500000009ull);      /* zxid */
@@ -226,7 +226,7 @@ END_TEST
 START_TEST(layout_proposal)
 {
     /* zxid, origin, cookie, then the data with its u32 length. */
-    uint8_t want[10 + 24 + 4 + 3 + 4] = { 1, ZAB_MSG_PROPOSAL, 0xff, 0xff, 0xff, 0xff,
+    uint8_t want[10 + 24 + 4 + 3 + 4] = { 2, ZAB_MSG_PROPOSAL, 0xff, 0xff, 0xff, 0xff,
                                           0, 0, 0, 31 };
     be64(want + 10, 0x0000000200000001ull);
     be64(want + 18, 2);
@@ -252,7 +252,7 @@ END_TEST
 START_TEST(layout_small_bodies)
 {
     /* UPTODATE: an empty body. */
-    uint8_t up[14] = { 1, ZAB_MSG_UPTODATE, 0, 0, 0, 2, 0, 0, 0, 0 };
+    uint8_t up[14] = { 2, ZAB_MSG_UPTODATE, 0, 0, 0, 2, 0, 0, 0, 0 };
     reseal(up, sizeof up);
     zab_msg m = { 0 };
     m.type = ZAB_MSG_UPTODATE;
@@ -262,7 +262,7 @@ START_TEST(layout_small_bodies)
     assert_bytes(&b, up, sizeof up);
 
     /* ANSWER: cookie, i32 err, then zxid. */
-    uint8_t refused[10 + 20 + 4] = { 1, ZAB_MSG_ANSWER, 0, 0, 0, 0, 0, 0, 0, 20 };
+    uint8_t refused[10 + 20 + 4] = { 2, ZAB_MSG_ANSWER, 0, 0, 0, 0, 0, 0, 0, 20 };
     be64(refused + 10, 99);
     be32(refused + 18, (uint32_t)ZAB_ETHROTTLED);
     be64(refused + 22, 0x500000007);
@@ -277,7 +277,7 @@ START_TEST(layout_small_bodies)
     assert_bytes(&b, refused, sizeof refused);
 
     /* LEARNERINFO: epoch then flags. */
-    uint8_t info[10 + 12 + 4] = { 1, ZAB_MSG_LEARNERINFO, 0, 0, 0, 1, 0, 0, 0, 12 };
+    uint8_t info[10 + 12 + 4] = { 2, ZAB_MSG_LEARNERINFO, 0, 0, 0, 1, 0, 0, 0, 12 };
     be64(info + 10, 4);
     be32(info + 18, 1);
     reseal(info, sizeof info);
@@ -295,7 +295,7 @@ END_TEST
 
 START_TEST(null_data_encodes_empty)
 {
-    uint8_t want[10 + 12 + 4] = { 1, ZAB_MSG_PING, 0, 0, 0, 0, 0, 0, 0, 12 };
+    uint8_t want[10 + 12 + 4] = { 2, ZAB_MSG_PING, 0, 0, 0, 0, 0, 0, 0, 12 };
     be64(want + 10, 42);
     reseal(want, sizeof want);
     zab_msg m = { 0 };

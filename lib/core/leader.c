@@ -302,6 +302,9 @@ static void send_round(zab_node *n)
     for (uint32_t i = 0; i < n->npeers; i++)
         if (n->peers[i].lstate >= LEARNER_SYNCING) zab_node_send(n, &n->peers[i], &ping);
     n->next_ping = n->now + n->cfg.tick_ms / 2;
+    /* A leader that is a quorum alone confirms its round as it sends it. */
+    if (quorum_position(n, n->round_sent, round_of, n->round_confirmed) == n->round_sent)
+        n->round_confirmed = n->round_sent;
 }
 
 /* Answer every sync whose round a quorum has echoed: no other leader can
@@ -350,9 +353,7 @@ int zab_leader_sync(zab_node *n, int64_t session, int64_t origin, uint64_t cooki
     if (n->round_confirmed == n->round_sent) send_round(n);
     /* Only a leader that is a quorum alone has confirmed the round it just
      * sent: a local sync is then done (the caller finishes it). */
-    int64_t r = quorum_position(n, n->round_sent, round_of, n->round_confirmed);
-    if (r < c->round) return 0;
-    n->round_confirmed = r;
+    if (n->round_confirmed < c->round) return 0;
     n->nconfirms--;
     if (origin == n->cfg.sid) return 1;
     zab_peer *p = zab_node_peer(n, origin);

@@ -4,7 +4,7 @@
  * Every message is one self-contained byte string (the host frames it on its
  * transport):
  *
- *   u8  version   ZAB_MSG_VERSION (1); other versions are refused
+ *   u8  version   ZAB_MSG_VERSION (2); other versions are refused
  *   u8  type      ZAB_MSG_*
  *   u32 seq       position on this channel (0, 1, 2, ... since the channel
  *                 came up): a lost, repeated or reordered message is seen
@@ -46,7 +46,7 @@
 
 #include "zab.h"
 
-enum { ZAB_MSG_VERSION = 1, ZAB_MSG_HEADER = 10, ZAB_MSG_TRAILER = 4 };
+enum { ZAB_MSG_VERSION = 2, ZAB_MSG_HEADER = 10, ZAB_MSG_TRAILER = 4 };
 
 enum {
     ZAB_MSG_NOTIFY = 1,
