@@ -177,7 +177,7 @@ END_TEST
 START_TEST(layout_commit)
 {
     uint8_t want[] = {
-        1, ZAB_MSG_COMMIT,                     /* version, type */
+        2, ZAB_MSG_COMMIT,                     /* version, type */
         0, 0, 0, 7,                            /* seq */
         0, 0, 0, 8,                            /* body_len */
         0, 0, 0, 1, 0, 0, 0, 2,                /* zxid */
@@ -518,7 +518,7 @@ END_TEST
 START_TEST(refuses_bad_version_and_type)
 {
     zab_buf b = sample(ZAB_MSG_COMMIT);
-    const uint8_t versions[] = { 0, 2, 0x81, 0xff };
+    const uint8_t versions[] = { 0, 1, 3, 0x81, 0xff };
     for (size_t k = 0; k < sizeof versions; k++) {
         b.data[0] = versions[k];
         reseal(b.data, b.len);
