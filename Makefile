@@ -122,8 +122,9 @@ valgrind: all $(TESTS)
 
 # Many more randomized ensemble runs than `make check` does (SOAK seeds).
 SOAK ?= 500
-soak: $(BUILD)/tests/test_sim_random
+soak: $(BUILD)/tests/test_sim_random $(BUILD)/tests/test_linearizable
 	ZAB_SOAK=$(SOAK) CK_DEFAULT_TIMEOUT=0 $(BUILD)/tests/test_sim_random
+	ZAB_LIN_SEEDS=$(SOAK) CK_DEFAULT_TIMEOUT=0 $(BUILD)/tests/test_linearizable
 
 run: examples
 	$(BUILD)/examples/hello_cluster
