@@ -796,6 +796,211 @@ ZAB_API int zab_zk_encode_request(const zab_request *req, zab_buf *out);
  * type no client can read; ZAB_ENOMEM. On error out is unchanged. */
 ZAB_API int zab_zk_encode_reply(int32_t opcode, const zab_reply *reply, zab_buf *out);
 
+/* ------------------------------------------------------------------------ */
+/* TCP peer transport (optional): the node's messages between servers       */
+/* ------------------------------------------------------------------------ */
+
+/* A poll-based transport that carries peer messages between the servers of
+ * an ensemble over TCP, as the node's send / disconnect / peer_up /
+ * peer_down expect: one connection per pair of servers (the server with the
+ * larger sid dials, so two dials never leave two connections), a handshake
+ * that names the dialer, frames of a u32 length and the message, reconnects
+ * with back-off, and bounds on every frame and on what waits for a peer (a
+ * peer that stops reading loses its connection, not our memory). A closed
+ * connection is reported at once. Sends are queued and written by the next
+ * zab_tcp_poll, one writev per connection per wake.
+ *
+ * Thread rule: one thread calls every function (the thread that drives the
+ * node), except zab_tcp_wake, which any thread may call. Callbacks run on
+ * that thread, from inside zab_tcp_poll, and may call zab_tcp_send and
+ * zab_tcp_disconnect. */
+
+typedef struct zab_tcp zab_tcp;
+
+/* One server's peer address. */
+typedef struct zab_tcp_peer {
+    int64_t sid;
+    const char *host;          /* name or numeric address; copied */
+    uint16_t port;             /* its peer port */
+} zab_tcp_peer;
+
+typedef struct zab_tcp_config {
+    int64_t sid;               /* this server: its entry in peers gives the
+                                  address to listen on */
+    const zab_tcp_peer *peers; /* every server, this one included; copied */
+    uint32_t npeers;
+    const char *listen_host;   /* NULL = this server's entry (use "0.0.0.0"
+                                  to accept on every interface) */
+    uint32_t max_frame;        /* largest message; 0 = 4 MiB + 64 */
+    uint64_t max_queued;       /* bytes waiting for one peer before its
+                                  connection is dropped; 0 = 64 MiB */
+    uint32_t reconnect_min_ms; /* back-off between dials: 0 = 20 */
+    uint32_t reconnect_max_ms; /* doubling up to this; 0 = 1000 */
+    void *ctx;                 /* for the callbacks */
+    /* A whole message from peer `from` (bytes borrowed for the call). */
+    void (*on_message)(void *ctx, int64_t from, const void *bytes, size_t len);
+    /* The connection to sid came up / went down (each up is followed by
+     * exactly one down before the next up). */
+    void (*on_up)(void *ctx, int64_t sid);
+    void (*on_down)(void *ctx, int64_t sid);
+} zab_tcp_config;
+
+/* Listen and start dialing. Returns 0 and *out; ZAB_EINVAL (a bad
+ * configuration: unknown or duplicate sid, no address), ZAB_EIO (the port
+ * is in use, a name does not resolve) with a description in err
+ * (NUL-terminated, at most errlen bytes; may be NULL); ZAB_ENOMEM. */
+ZAB_API int zab_tcp_open(const zab_tcp_config *cfg, zab_tcp **out, char *err, size_t errlen);
+/* Close every connection and the listener; free. */
+ZAB_API void zab_tcp_close(zab_tcp *tcp);
+
+/* The port actually listened on (useful with port 0 in the configuration). */
+ZAB_API uint16_t zab_tcp_port(const zab_tcp *tcp);
+
+/* Queue len bytes (copied) as one message to peer `to`. Dropped when there
+ * is no connection to it (the node has been or will be told it is down). */
+ZAB_API void zab_tcp_send(zab_tcp *tcp, int64_t to, const void *bytes, size_t len);
+/* Close the connection to `to` (reported through on_down); a new one
+ * follows after the back-off. */
+ZAB_API void zab_tcp_disconnect(zab_tcp *tcp, int64_t to);
+
+/* Also wait for fd to become readable; on_ready(ctx) is then called from
+ * zab_tcp_poll (e.g. zab_storage_fd). At most 8. 0 or ZAB_ETOOBIG. */
+ZAB_API int zab_tcp_watch_fd(zab_tcp *tcp, int fd, void (*on_ready)(void *ctx), void *ctx);
+
+/* Write what is queued, then wait up to timeout_ms (-1: no limit) for
+ * I/O, a watched fd or zab_tcp_wake, and handle it all (callbacks).
+ * Returns 0, or ZAB_EIO when polling itself failed. */
+ZAB_API int zab_tcp_poll(zab_tcp *tcp, int timeout_ms);
+/* Make a zab_tcp_poll in progress (or the next) return at once. Any thread. */
+ZAB_API void zab_tcp_wake(zab_tcp *tcp);
+
+/* ------------------------------------------------------------------------ */
+/* The ready host: a server on a thread of its own, and in-process clients  */
+/* ------------------------------------------------------------------------ */
+
+/* zab_server runs one node with the file storage and the TCP transport on
+ * a thread of its own; zab_client_* are a ZooKeeper client's operations
+ * against it from the same process, without a socket.
+ *
+ * Thread rules: every zab_server_* and zab_client_* function may be called
+ * from any thread except the server's own (so never from a completion or
+ * watch callback, unless the function says so). Completions and watch
+ * events are delivered on the server's thread: keep them short, and do not
+ * call a synchronous zab_client_* function from them. */
+
+typedef struct zab_server zab_server;
+typedef struct zab_client zab_client;
+
+/* One server of the ensemble, as zoo.cfg's server.N=host:port:... names it. */
+typedef struct zab_server_member {
+    int64_t sid;
+    const char *host;          /* copied */
+    uint16_t port;             /* its peer (quorum) port */
+    int observer;
+} zab_server_member;
+
+typedef struct zab_server_config {
+    int64_t sid;               /* this server (zoo.cfg's myid) */
+    const zab_server_member *members; /* every server, this one included */
+    uint32_t nmembers;
+    const char *data_dir;      /* snapshots and epochs (dataDir) */
+    const char *log_dir;       /* the log (dataLogDir); NULL = data_dir */
+    const char *listen_host;   /* peer listener; NULL = this member's host */
+    uint32_t tick_ms;          /* tickTime; 0 = 2000 */
+    uint32_t init_limit;       /* initLimit in ticks; 0 = 10 */
+    uint32_t sync_limit;       /* syncLimit in ticks; 0 = 5 */
+    uint32_t min_session_timeout_ms; /* 0 = 2 ticks */
+    uint32_t max_session_timeout_ms; /* 0 = 20 ticks */
+    uint32_t snap_count;       /* transactions between snapshots (snapCount);
+                                  0 = 100000 */
+    uint32_t snap_retain;      /* autopurge.snapRetainCount; 0 = 3 */
+    uint32_t max_message;      /* largest peer message; 0 = 4 MiB */
+    uint32_t max_outstanding;  /* writes in flight at the leader; 0 = 1000 */
+    zab_tree_config tree;      /* max_data, extended_types, skip_acl,
+                                  super_digest; its on_watch is the server's */
+    /* Optional: a line of the server's log (level 0 error .. 3 debug), on
+     * the server's thread. */
+    void (*log)(void *ctx, int level, const char *line);
+    void *log_ctx;
+} zab_server_config;
+
+/* Open the storage, recover, listen, and start the node on a new thread.
+ * Returns 0 and *out; on error nothing is left running and err (at most
+ * errlen bytes, NUL-terminated; may be NULL) says what failed: ZAB_EINVAL
+ * (a bad configuration), ZAB_EIO (a port in use, an unreadable or
+ * unwritable directory), ZAB_ECORRUPT (a damaged log or snapshot),
+ * ZAB_ENOMEM. */
+ZAB_API int zab_server_start(const zab_server_config *cfg, zab_server **out, char *err,
+                             size_t errlen);
+/* Stop: a leader first closes its followers' connections, so they elect at
+ * once rather than after a timeout; every request under way ends with
+ * ZAB_ECONNECTIONLOSS; the storage is synced and closed; the thread is
+ * joined and everything freed. Returns 0, or the error that had stopped the
+ * server (a failed fsync, a node that stopped). */
+ZAB_API int zab_server_stop(zab_server *server);
+/* A consistent copy of the node's statistics. */
+ZAB_API void zab_server_stats(zab_server *server, zab_node_stats *out);
+/* Wait until the server serves (an established leader, or a learner up to
+ * date) or timeout_ms pass: 0 or ZAB_EOPERATIONTIMEOUT. */
+ZAB_API int zab_server_wait_serving(zab_server *server, int timeout_ms);
+/* The port the peer listener uses (the configured one, or the one chosen
+ * for port 0). */
+ZAB_API uint16_t zab_server_port(zab_server *server);
+
+/* A watch event for the client's session (borrowed for the call). */
+typedef void (*zab_client_watch_fn)(void *ctx, const zab_event *ev);
+/* An asynchronous request finished: reply borrowed for the call. */
+typedef void (*zab_client_done_fn)(void *ctx, const zab_reply *reply);
+
+/* Open a session on server with the requested timeout (negotiated within
+ * the server's bounds). watch (may be NULL) receives the session's watch
+ * events, on the server's thread, in order. While the client is open the
+ * server keeps its session alive. Returns 0 and *out, or the error:
+ * ZAB_ECONNECTIONLOSS (no leader within the timeout), ZAB_ENOMEM. */
+ZAB_API int zab_client_open(zab_server *server, int32_t timeout_ms, zab_client_watch_fn watch,
+                            void *ctx, zab_client **out);
+/* Close the session (its ephemerals go, everywhere) and free the client.
+ * Returns the closeSession's code. */
+ZAB_API int zab_client_close(zab_client *client);
+/* Free the client without closing its session, which then expires after
+ * its timeout (as a client that vanished). */
+ZAB_API void zab_client_abandon(zab_client *client);
+/* The session's id and negotiated timeout. */
+ZAB_API int64_t zab_client_session(const zab_client *client);
+ZAB_API int32_t zab_client_timeout(const zab_client *client);
+
+/* Any request (see zab_node_submit: writes, reads, sync, multi), for the
+ * client's session; req->session is ignored. Asynchronous: copied, queued
+ * in order, and done(ctx, reply) is called once, on the server's thread.
+ * Returns 0, or an error without calling done (ZAB_EINVAL, ZAB_ENOMEM,
+ * ZAB_EFAILED for a stopped server). */
+ZAB_API int zab_client_submit(zab_client *client, const zab_request *req,
+                              zab_client_done_fn done, void *ctx);
+/* The same, waiting: the reply is copied to *out (free it with
+ * zab_reply_free). Returns reply->err, or an error of zab_client_submit
+ * (then *out is NULL). */
+ZAB_API int zab_client_call(zab_client *client, const zab_request *req, zab_reply **out);
+/* Free a reply from zab_client_call (NULL is ignored). */
+ZAB_API void zab_reply_free(zab_reply *reply);
+
+/* The common operations, waiting; each returns ZooKeeper's code. Optional
+ * outputs may be NULL. */
+ZAB_API int zab_client_create(zab_client *client, const char *path, const void *data,
+                              int32_t len, const zab_acl *acl, uint32_t nacl, int32_t mode,
+                              char *created, size_t cap);
+/* getData: the data (appended to *data, which the caller owns) and Stat. */
+ZAB_API int zab_client_get(zab_client *client, const char *path, int watch, zab_buf *data,
+                           zab_stat *stat);
+ZAB_API int zab_client_set(zab_client *client, const char *path, const void *data,
+                           int32_t len, int32_t version, zab_stat *stat);
+ZAB_API int zab_client_delete(zab_client *client, const char *path, int32_t version);
+ZAB_API int zab_client_exists(zab_client *client, const char *path, int watch, zab_stat *stat);
+/* getChildren2: the names appended to *names, each NUL-terminated, *count
+ * of them; the parent's Stat. */
+ZAB_API int zab_client_children(zab_client *client, const char *path, int watch,
+                                zab_buf *names, uint32_t *count, zab_stat *stat);
+ZAB_API int zab_client_sync(zab_client *client, const char *path);
+
 #ifdef __cplusplus
 }
 #endif
