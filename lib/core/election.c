@@ -5,7 +5,10 @@
  * the candidate with the most recent history wins, because every committed
  * transaction is in the log of at least one member of any quorum. Logical
  * clocks (rounds) keep stale votes out of a new election. A decision waits
- * finalize_wait after a quorum agrees, in case a better vote is on its way.
+ * finalize_wait after a quorum agrees, in case a better vote is on its way,
+ * unless every voter that can still speak (its channel is up) has already
+ * voted the same: no better vote can come, so waiting would only lengthen
+ * a failover.
  * A node that finds an ensemble already established joins its leader when
  * a quorum reports following it and the leader itself says it leads.
  *
@@ -89,6 +92,35 @@ static int looking_quorum(const zab_node *n)
     return n->quorum.contains(&n->quorum, sids, total);
 }
 
+static void decide(zab_node *n, int64_t leader);
+
+/* Every voter whose channel is up has voted the same as me this round. */
+static int all_reachable_agree(const zab_node *n)
+{
+    for (uint32_t i = 0; i < n->npeers; i++) {
+        const zab_peer *p = &n->peers[i];
+        if (p->observer || !p->up || p->broken) continue;
+        const zab_vote *v = &p->recv;
+        if (!v->valid || v->round != n->round || v->leader != n->vote.leader ||
+            v->zxid != n->vote.zxid || v->epoch != n->vote.epoch)
+            return 0;
+    }
+    return 1;
+}
+
+/* A quorum agrees with my vote: decide now if no reachable voter can
+ * still change it, else after finalize_wait. Returns 1 when decided. */
+static int try_decide(zab_node *n)
+{
+    if (n->observer || !looking_quorum(n)) return 0;
+    if (all_reachable_agree(n)) {
+        decide(n, n->vote.leader);
+        return 1;
+    }
+    if (!n->finalize_at) n->finalize_at = n->now + n->cfg.finalize_wait_ms;
+    return 0;
+}
+
 /* A quorum of voters not LOOKING that agree on (leader, epoch), and the
  * leader itself saying it leads: an established ensemble to join. Vote
  * equality ignores zxid and round here, since members that joined at
@@ -142,8 +174,7 @@ void zab_election_start(zab_node *n)
     n->notify_interval = n->cfg.finalize_wait_ms;
     n->notify_at = n->now + n->notify_interval;
     broadcast_vote(n);
-    /* A single voter is its own quorum. */
-    if (!n->observer && looking_quorum(n)) n->finalize_at = n->now + n->cfg.finalize_wait_ms;
+    (void)try_decide(n); /* a single voter is its own quorum */
 }
 
 static void adopt(zab_node *n, const zab_vote *v)
@@ -174,7 +205,7 @@ static void recv_looking(zab_node *n, zab_peer *p, const zab_msg *m)
         adopt(n, &v);
     }
     p->recv = v;
-    if (!n->finalize_at && looking_quorum(n)) n->finalize_at = n->now + n->cfg.finalize_wait_ms;
+    (void)try_decide(n);
 }
 
 static void recv_established(zab_node *n, zab_peer *p, const zab_msg *m)
