@@ -1,0 +1,812 @@
+/*
+ * server.c - zab_server: one node with the file storage and the TCP
+ * transport, driven by a thread of its own.
+ *
+ * The thread's loop waits in zab_tcp_poll until the node's next deadline,
+ * the next session keep-alive, peer traffic, the storage's sync descriptor
+ * or a client's wake; then it ticks the node, submits what clients queued,
+ * keeps their sessions alive, takes a snapshot when enough transactions
+ * have been applied, and publishes the node's statistics. Every call into
+ * the node, the storage and the transport is made on that thread.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/msg.h"
+#include "host/host.h"
+
+enum {
+    MAX_WAIT_MS = 1000,      /* the loop looks around at least this often */
+    THROTTLED_WAIT_MS = 5,   /* retry a refused submission this soon */
+    MAX_MEMBERS = 255,       /* a session id holds the sid in one byte */
+    DEFAULT_SNAP_COUNT = 100000
+};
+
+#define FORMAT(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- time, randomness, the log ---- */
+
+static int64_t clock_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t zab_host_mono_ms(void)
+{
+    return clock_ms(CLOCK_MONOTONIC);
+}
+
+/* The node's clock: monotonic, so its timers never jump, but counted from
+ * the epoch, so the ctime and mtime it stamps on znodes are wall-clock
+ * times as ZooKeeper's are. */
+static int64_t node_now(const zab_server *s)
+{
+    return zab_host_mono_ms() + s->clock_offset;
+}
+
+int zab_host_random(void *bytes, size_t n)
+{
+    uint8_t *p = bytes;
+    while (n) {
+        ssize_t got = getrandom(p, n, 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        p += got, n -= (size_t)got;
+    }
+    if (!n) return 0;
+    /* Kernels without getrandom(2). */
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ZAB_EIO;
+    while (n) {
+        ssize_t got = read(fd, p, n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        p += got, n -= (size_t)got;
+    }
+    close(fd);
+    return n ? ZAB_EIO : 0;
+}
+
+FORMAT(3, 4) static void say(zab_server *s, int level, const char *fmt, ...)
+{
+    if (!s->log) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    s->log(s->log_ctx, level, line);
+}
+
+/* ---- queues and calls under way ---- */
+
+static void queue_push(zab_host_queue *q, zab_host_call *c)
+{
+    c->next = NULL;
+    if (q->tail) q->tail->next = c;
+    else q->head = c;
+    q->tail = c;
+}
+
+static void queue_push_front(zab_host_queue *q, zab_host_call *c)
+{
+    c->next = q->head;
+    q->head = c;
+    if (!q->tail) q->tail = c;
+}
+
+static zab_host_call *queue_pop(zab_host_queue *q)
+{
+    zab_host_call *c = q->head;
+    if (!c) return NULL;
+    q->head = c->next;
+    if (!q->head) q->tail = NULL;
+    c->next = NULL;
+    return c;
+}
+
+/* Move every item of from to the end of to. */
+static void queue_splice(zab_host_queue *to, zab_host_queue *from)
+{
+    if (!from->head) return;
+    if (to->tail) to->tail->next = from->head;
+    else to->head = from->head;
+    to->tail = from->tail;
+    from->head = from->tail = NULL;
+}
+
+static int track(zab_server *s, zab_host_call *c)
+{
+    if (zab_imap_set(&s->pending, (int64_t)c->cookie, (uint64_t)(uintptr_t)c)) return ZAB_ENOMEM;
+    c->prev = s->last;
+    c->next = NULL;
+    if (s->last) s->last->next = c;
+    else s->first = c;
+    s->last = c;
+    return 0;
+}
+
+static void untrack(zab_server *s, zab_host_call *c)
+{
+    (void)zab_imap_set(&s->pending, (int64_t)c->cookie, 0); /* removal never allocates */
+    if (c->prev) c->prev->next = c->next;
+    else s->first = c->next;
+    if (c->next) c->next->prev = c->prev;
+    else s->last = c->prev;
+    c->prev = c->next = NULL;
+}
+
+/* The item's end: an open's session is kept alive from now on, or
+ * forgotten; then the waiter hears of it. */
+static void finish(zab_server *s, zab_host_call *c, const zab_reply *reply)
+{
+    if (c->kind == ZAB_HOST_OPEN) {
+        if (reply->err == ZAB_OK) c->client->live = 1;
+        else (void)zab_imap_set(&s->sessions, c->client->session, 0);
+    }
+    c->done(c->ctx, reply);
+    free(c);
+}
+
+static void refuse(zab_server *s, zab_host_call *c, int code)
+{
+    zab_reply reply = { .err = code, .zxid = s->stats.last_applied };
+    finish(s, c, &reply);
+}
+
+/* ---- failure ---- */
+
+/* Record the first error that stops the server; the loop ends after the
+ * turn. */
+static void fail(zab_server *s, int code, const char *what)
+{
+    if (s->failure || code >= 0) return;
+    s->failure = code;
+    char why[256] = "";
+    if (s->storage && zab_storage_status(s->storage))
+        zab_storage_error(s->storage, why, sizeof why);
+    say(s, 0, "server %lld stopped: %s: %s%s%s", (long long)s->sid, what, zab_strerror(code),
+        why[0] ? ": " : "", why);
+}
+
+/* A node call's outcome: negative once the node has stopped for good. */
+static void node_check(zab_server *s, int rc, const char *what)
+{
+    if (rc < 0) fail(s, rc, what);
+}
+
+/* ---- the node's callbacks ---- */
+
+static void io_send(void *ctx, int64_t to, const void *bytes, size_t len)
+{
+    zab_server *s = ctx;
+    s->in_transport = 1;
+    zab_tcp_send(s->tcp, to, bytes, len);
+    s->in_transport = 0;
+}
+
+static void io_disconnect(void *ctx, int64_t to)
+{
+    zab_server *s = ctx;
+    s->in_transport = 1;
+    zab_tcp_disconnect(s->tcp, to);
+    s->in_transport = 0;
+}
+
+static int io_log_append(void *ctx, const zab_entry *entries, size_t n)
+{
+    return zab_storage_append(((zab_server *)ctx)->storage, entries, n);
+}
+
+static int io_log_truncate(void *ctx, int64_t zxid)
+{
+    return zab_storage_truncate(((zab_server *)ctx)->storage, zxid);
+}
+
+static int io_save_epochs(void *ctx, int64_t accepted, int64_t current)
+{
+    return zab_storage_save_epochs(((zab_server *)ctx)->storage, accepted, current);
+}
+
+static int io_save_snapshot(void *ctx, const zab_tree *tree)
+{
+    zab_server *s = ctx;
+    s->applied = 0;
+    return zab_storage_save_snapshot(s->storage, tree);
+}
+
+static void io_on_result(void *ctx, uint64_t cookie, const zab_reply *reply)
+{
+    zab_server *s = ctx;
+    zab_host_call *c = (zab_host_call *)(uintptr_t)zab_imap_get(&s->pending, (int64_t)cookie);
+    if (!c) return; /* its client went away */
+    untrack(s, c);
+    finish(s, c, reply);
+}
+
+static const char *role_name(int role)
+{
+    switch (role) {
+    case ZAB_LEADING: return "leading";
+    case ZAB_FOLLOWING: return "following";
+    case ZAB_OBSERVING: return "observing";
+    default: return "looking";
+    }
+}
+
+static void io_on_role(void *ctx, int role, int64_t leader, int64_t epoch)
+{
+    zab_server *s = ctx;
+    if (role == ZAB_LOOKING)
+        say(s, 2, "server %lld: looking for a leader", (long long)s->sid);
+    else
+        say(s, 2, "server %lld: %s, leader %lld, epoch %lld", (long long)s->sid, role_name(role),
+            (long long)leader, (long long)epoch);
+}
+
+/* Snapshots are taken every snap_count transactions give or take half, as
+ * ZooKeeper randomizes snapCount, so that servers do not all stall at the
+ * same moment. The snapshot itself is taken between node calls. */
+static void next_snapshot_point(zab_server *s)
+{
+    uint64_t half = s->snap_count / 2, r = 0;
+    (void)zab_host_random(&r, sizeof r);
+    s->applied = 0;
+    s->snap_at = half + (half ? r % (half + 1) : 0);
+    if (!s->snap_at) s->snap_at = 1;
+    s->snap_due = 0;
+}
+
+static void io_on_apply(void *ctx, int64_t zxid)
+{
+    zab_server *s = ctx;
+    (void)zxid;
+    if (++s->applied >= s->snap_at) s->snap_due = 1;
+}
+
+static void on_watch(void *ctx, int64_t watcher, const zab_event *ev)
+{
+    zab_server *s = ctx;
+    zab_client *c = (zab_client *)(uintptr_t)zab_imap_get(&s->sessions, watcher);
+    if (c && c->watch) c->watch(c->watch_ctx, ev);
+}
+
+/* ---- the transport's callbacks (only from inside zab_tcp_poll) ---- */
+
+static void tcp_on_message(void *ctx, int64_t from, const void *bytes, size_t len)
+{
+    zab_server *s = ctx;
+    assert(!s->in_transport);
+    node_check(s, zab_node_recv(s->node, from, bytes, len), "receiving");
+}
+
+static void tcp_on_up(void *ctx, int64_t sid)
+{
+    zab_server *s = ctx;
+    assert(!s->in_transport);
+    say(s, 3, "server %lld: channel to %lld up", (long long)s->sid, (long long)sid);
+    node_check(s, zab_node_peer_up(s->node, sid), "a peer up");
+}
+
+static void tcp_on_down(void *ctx, int64_t sid)
+{
+    zab_server *s = ctx;
+    assert(!s->in_transport);
+    say(s, 3, "server %lld: channel to %lld down", (long long)s->sid, (long long)sid);
+    node_check(s, zab_node_peer_down(s->node, sid), "a peer down");
+}
+
+static void storage_synced(void *ctx)
+{
+    zab_server *s = ctx;
+    node_check(s, zab_node_log_synced(s->node, zab_storage_synced(s->storage)), "log synced");
+    int rc = zab_storage_status(s->storage);
+    if (rc) fail(s, rc, "storage");
+}
+
+/* ---- serving the clients' items ---- */
+
+/* Submit req for item c. Returns 1 when the node asks to retry later
+ * (throttled), with c untouched; otherwise c is under way or ended. */
+static int submit(zab_server *s, zab_host_call *c, const zab_request *req)
+{
+    c->cookie = s->next_cookie++;
+    if (track(s, c)) {
+        refuse(s, c, ZAB_ENOMEM);
+        return 0;
+    }
+    if (c->client->live) node_check(s, zab_node_touch(s->node, req->session), "touch");
+    int rc = zab_node_submit(s->node, req, c->cookie);
+    if (rc == 0) return 0; /* c may have ended already: a read is answered at once */
+    untrack(s, c);
+    if (rc == ZAB_ETHROTTLED) return 1;
+    zab_node_stats st;
+    zab_node_stats_get(s->node, &st);
+    if (st.stopped) {
+        fail(s, rc, "submitting");
+        rc = ZAB_ECONNECTIONLOSS;
+    }
+    refuse(s, c, rc);
+    return 0;
+}
+
+static int serve_open(zab_server *s, zab_host_call *c)
+{
+    zab_client *cl = c->client;
+    if (!zab_imap_get(&s->sessions, cl->session) &&
+        zab_imap_set(&s->sessions, cl->session, (uint64_t)(uintptr_t)cl)) {
+        refuse(s, c, ZAB_ENOMEM);
+        return 0;
+    }
+    int32_t timeout = zab_node_session_timeout(s->node, cl->requested_ms);
+    pthread_mutex_lock(&s->lock);
+    cl->timeout_ms = timeout;
+    pthread_mutex_unlock(&s->lock);
+    zab_op op = { .type = ZAB_OP_CREATE_SESSION, .data = cl->passwd, .data_len = ZAB_HOST_PASSWD,
+                  .timeout = timeout, .version = -1, .ttl = -1 };
+    zab_request req = { .type = op.type, .session = cl->session, .ops = &op, .nops = 1 };
+    return submit(s, c, &req);
+}
+
+static int serve_call(zab_server *s, zab_host_call *c)
+{
+    zab_request req;
+    int rc = zab_msg_request_decode(c->bytes, c->len, &req, &s->scratch);
+    if (rc) {
+        refuse(s, c, rc == ZAB_ENOMEM ? rc : ZAB_EMARSHALLING);
+        return 0;
+    }
+    req.session = c->client->session;
+    return submit(s, c, &req);
+}
+
+/* The client goes: its calls under way end with a connection loss, its
+ * watches and its events stop. */
+static void serve_detach(zab_server *s, zab_host_call *c)
+{
+    zab_client *cl = c->client;
+    (void)zab_imap_set(&s->sessions, cl->session, 0);
+    cl->live = 0;
+    if (s->node) zab_tree_drop_watcher(zab_node_tree(s->node), cl->session);
+    for (zab_host_call *u = s->first, *next; u; u = next) {
+        next = u->next;
+        if (u->client != cl) continue;
+        untrack(s, u);
+        refuse(s, u, ZAB_ECONNECTIONLOSS);
+    }
+    refuse(s, c, ZAB_OK);
+}
+
+/* Submit what clients queued, in order, until the node throttles. */
+static void drain(zab_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    queue_splice(&s->backlog, &s->inbox);
+    pthread_mutex_unlock(&s->lock);
+    zab_host_call *c;
+    while (!s->failure && (c = queue_pop(&s->backlog))) {
+        int again = 0;
+        if (c->kind == ZAB_HOST_OPEN) again = serve_open(s, c);
+        else if (c->kind == ZAB_HOST_CALL) again = serve_call(s, c);
+        else serve_detach(s, c);
+        if (again) {
+            queue_push_front(&s->backlog, c);
+            return;
+        }
+    }
+}
+
+static void touch_sessions(zab_server *s)
+{
+    const zab_imap *m = &s->sessions;
+    for (uint32_t i = 0; m->slots && i <= m->mask && !s->failure; i++) {
+        const zab_client *c = (const zab_client *)(uintptr_t)m->slots[i].value;
+        if (c && c->live) node_check(s, zab_node_touch(s->node, c->session), "touch");
+    }
+}
+
+static void take_snapshot(zab_server *s)
+{
+    int rc = zab_storage_snapshot(s->storage, zab_node_tree(s->node));
+    if (rc == ZAB_ENOMEM) say(s, 1, "server %lld: no memory for a snapshot", (long long)s->sid);
+    else if (rc) fail(s, rc, "snapshot");
+    next_snapshot_point(s);
+}
+
+static void publish(zab_server *s)
+{
+    zab_node_stats st;
+    zab_node_stats_get(s->node, &st);
+    pthread_mutex_lock(&s->lock);
+    int changed = st.serving != s->stats.serving;
+    s->stats = st;
+    if (changed) pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- the loop ---- */
+
+static int wait_ms(zab_server *s, int64_t now)
+{
+    int64_t due = zab_node_next_deadline(s->node);
+    if (s->next_touch < due) due = s->next_touch;
+    int64_t wait = due - now;
+    int64_t cap = s->backlog.head ? THROTTLED_WAIT_MS : MAX_WAIT_MS;
+    if (wait > cap) wait = cap;
+    return wait < 0 ? 0 : (int)wait;
+}
+
+static void turn(zab_server *s)
+{
+    int rc = zab_tcp_poll(s->tcp, wait_ms(s, node_now(s)));
+    if (rc) fail(s, rc, "polling");
+    int64_t now = node_now(s);
+    if (!s->failure) node_check(s, zab_node_tick(s->node, now), "tick");
+    if (!s->failure) drain(s);
+    if (!s->failure && now >= s->next_touch) {
+        touch_sessions(s);
+        s->next_touch = now + (s->tick_ms / 3 ? s->tick_ms / 3 : 1);
+    }
+    if (!s->failure && s->snap_due) take_snapshot(s);
+    publish(s);
+}
+
+/* Every item still waiting or under way ends with a connection loss, in
+ * the order it was submitted; the transport closes, so that followers of a
+ * leader see it gone at once. */
+static void wind_down(zab_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stopped = 1;
+    s->error = s->failure;
+    s->stats.serving = 0;
+    queue_splice(&s->backlog, &s->inbox);
+    pthread_mutex_unlock(&s->lock);
+
+    while (s->first) {
+        zab_host_call *c = s->first;
+        untrack(s, c);
+        refuse(s, c, ZAB_ECONNECTIONLOSS);
+    }
+    zab_host_call *c;
+    while ((c = queue_pop(&s->backlog))) {
+        if (c->kind == ZAB_HOST_DETACH) serve_detach(s, c);
+        else refuse(s, c, ZAB_ECONNECTIONLOSS);
+    }
+
+    pthread_mutex_lock(&s->lock);
+    zab_tcp *tcp = s->tcp;
+    s->tcp = NULL;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    zab_tcp_close(tcp);
+}
+
+static void *run(void *arg)
+{
+    zab_server *s = arg;
+    if (s->start_note[0])
+        say(s, 1, "server %lld: storage recovery: %s", (long long)s->sid, s->start_note);
+    say(s, 2, "server %lld: started, peer port %u, tick %u ms", (long long)s->sid,
+        (unsigned)s->port, (unsigned)s->tick_ms);
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        int stop = s->stop_requested;
+        pthread_mutex_unlock(&s->lock);
+        if (stop || s->failure) break;
+        turn(s);
+    }
+    say(s, 2, "server %lld: stopping", (long long)s->sid);
+    wind_down(s);
+    return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) FORMAT(3, 4);
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int check_config(const zab_server_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->data_dir || !cfg->data_dir[0]) {
+        set_err(err, errlen, "no data directory");
+        return ZAB_EINVAL;
+    }
+    if (!cfg->members || cfg->nmembers == 0 || cfg->nmembers > MAX_MEMBERS) {
+        set_err(err, errlen, "an ensemble has 1 to %d members", MAX_MEMBERS);
+        return ZAB_EINVAL;
+    }
+    int self = 0;
+    for (uint32_t i = 0; i < cfg->nmembers; i++) {
+        const zab_server_member *m = &cfg->members[i];
+        if (m->sid <= 0 || !m->host || !m->host[0]) {
+            set_err(err, errlen, "member %u: a server id above 0 and a host are required", i);
+            return ZAB_EINVAL;
+        }
+        for (uint32_t j = 0; j < i; j++)
+            if (cfg->members[j].sid == m->sid) {
+                set_err(err, errlen, "server id %lld appears twice", (long long)m->sid);
+                return ZAB_EINVAL;
+            }
+        if (m->sid == cfg->sid) self = 1;
+    }
+    if (!self) {
+        set_err(err, errlen, "server id %lld is not a member", (long long)cfg->sid);
+        return ZAB_EINVAL;
+    }
+    return 0;
+}
+
+/* Release what start made; the thread is not running. */
+static void discard(zab_server *s)
+{
+    if (s->tcp) zab_tcp_close(s->tcp);
+    s->tcp = NULL;
+    if (s->node) zab_node_free(s->node);
+    s->node = NULL;
+    zab_storage_close(s->storage);
+    s->storage = NULL;
+    zab_imap_free(&s->pending);
+    zab_imap_free(&s->sessions);
+    zab_buf_free(&s->scratch);
+}
+
+static int open_storage(zab_server *s, const zab_server_config *cfg, char *err, size_t errlen)
+{
+    zab_storage_config sc = { .dir = cfg->data_dir, .log_dir = cfg->log_dir,
+                              .snap_retain = cfg->snap_retain, .max_record = cfg->max_message };
+    char note[sizeof s->start_note];
+    int rc = zab_storage_open(&sc, &s->storage, note, sizeof note);
+    if (rc) {
+        set_err(err, errlen, "storage: %s", note);
+        return rc;
+    }
+    memcpy(s->start_note, note, sizeof note);
+    return 0;
+}
+
+static int make_node(zab_server *s, const zab_server_config *cfg, char *err, size_t errlen)
+{
+    zab_member members[MAX_MEMBERS];
+    for (uint32_t i = 0; i < cfg->nmembers; i++)
+        members[i] = (zab_member){ cfg->members[i].sid, cfg->members[i].observer };
+    zab_node_config nc = { .sid = cfg->sid, .members = members, .nmembers = cfg->nmembers,
+                           .tick_ms = cfg->tick_ms, .init_limit = cfg->init_limit,
+                           .sync_limit = cfg->sync_limit,
+                           .min_session_timeout_ms = cfg->min_session_timeout_ms,
+                           .max_session_timeout_ms = cfg->max_session_timeout_ms,
+                           .max_message = cfg->max_message,
+                           .max_outstanding = cfg->max_outstanding, .tree = cfg->tree };
+    nc.tree.on_watch = on_watch;
+    nc.tree.watch_ctx = s;
+    zab_io io = { .ctx = s, .send = io_send, .disconnect = io_disconnect,
+                  .log_append = io_log_append, .log_truncate = io_log_truncate,
+                  .save_epochs = io_save_epochs, .save_snapshot = io_save_snapshot,
+                  .on_result = io_on_result, .on_role = io_on_role, .on_apply = io_on_apply };
+    zab_node_state st;
+    zab_storage_state(s->storage, &st);
+    s->node = zab_node_new(&nc, &io, &st);
+    if (!s->node) {
+        set_err(err, errlen, "out of memory for the node");
+        return ZAB_ENOMEM;
+    }
+    int rc = zab_storage_restore(s->storage, s->node);
+    if (rc) set_err(err, errlen, "recovering the node from %s: %s", cfg->data_dir, zab_strerror(rc));
+    return rc;
+}
+
+static int open_transport(zab_server *s, const zab_server_config *cfg, char *err, size_t errlen)
+{
+    zab_tcp_peer peers[MAX_MEMBERS];
+    for (uint32_t i = 0; i < cfg->nmembers; i++)
+        peers[i] = (zab_tcp_peer){ cfg->members[i].sid, cfg->members[i].host,
+                                   cfg->members[i].port };
+    zab_tcp_config tc = { .sid = cfg->sid, .peers = peers, .npeers = cfg->nmembers,
+                          .listen_host = cfg->listen_host,
+                          .max_frame = cfg->max_message ? cfg->max_message + 64 : 0,
+                          .ctx = s, .on_message = tcp_on_message, .on_up = tcp_on_up,
+                          .on_down = tcp_on_down };
+    int rc = zab_tcp_open(&tc, &s->tcp, err, errlen);
+    if (rc) return rc;
+    s->port = zab_tcp_port(s->tcp);
+    rc = zab_tcp_watch_fd(s->tcp, zab_storage_fd(s->storage), storage_synced, s);
+    if (rc) set_err(err, errlen, "watching the storage: %s", zab_strerror(rc));
+    return rc;
+}
+
+static int init_sync(zab_server *s)
+{
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca)) return ZAB_ENOMEM;
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&s->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc) return ZAB_ENOMEM;
+    if (pthread_mutex_init(&s->lock, NULL)) {
+        pthread_cond_destroy(&s->cond);
+        return ZAB_ENOMEM;
+    }
+    return 0;
+}
+
+static void init_counters(zab_server *s)
+{
+    int64_t wall = clock_ms(CLOCK_REALTIME);
+    s->clock_offset = wall - zab_host_mono_ms();
+    /* Cookies and session ids start from the wall clock so that a restarted
+     * server never repeats one: a cookie from before a restart may still
+     * come back with a committed proposal. 2^20 cookies per millisecond of
+     * uptime is more than any server submits. */
+    s->next_cookie = (uint64_t)wall << 20;
+    /* ZooKeeper's layout: the server id in the top byte, 40 bits of the
+     * start time, a 16-bit counter. */
+    s->next_session = (int64_t)(((uint64_t)wall << 24) >> 8 | (uint64_t)(s->sid & 0xff) << 56);
+    s->next_touch = 0;
+    next_snapshot_point(s);
+}
+
+int zab_server_start(const zab_server_config *cfg, zab_server **out, char *err, size_t errlen)
+{
+    set_err(err, errlen, "%s", "");
+    if (!cfg || !out) {
+        set_err(err, errlen, "no configuration");
+        return ZAB_EINVAL;
+    }
+    *out = NULL;
+    int rc = check_config(cfg, err, errlen);
+    if (rc) return rc;
+    zab_server *s = calloc(1, sizeof *s);
+    if (!s || init_sync(s)) {
+        free(s);
+        set_err(err, errlen, "out of memory");
+        return ZAB_ENOMEM;
+    }
+    s->sid = cfg->sid;
+    s->tick_ms = cfg->tick_ms ? cfg->tick_ms : 2000;
+    s->snap_count = cfg->snap_count ? cfg->snap_count : DEFAULT_SNAP_COUNT;
+    s->log = cfg->log;
+    s->log_ctx = cfg->log_ctx;
+    s->refs = 1;
+    init_counters(s);
+
+    rc = open_storage(s, cfg, err, errlen);
+    if (!rc) rc = make_node(s, cfg, err, errlen);
+    if (!rc) rc = open_transport(s, cfg, err, errlen);
+    if (!rc) {
+        rc = zab_node_start(s->node, node_now(s));
+        if (rc) set_err(err, errlen, "starting the node: %s", zab_strerror(rc));
+    }
+    if (!rc) {
+        zab_node_stats_get(s->node, &s->stats);
+        if (pthread_create(&s->thread, NULL, run, s)) {
+            set_err(err, errlen, "no thread for the server");
+            rc = ZAB_ENOMEM;
+        }
+    }
+    if (rc) {
+        discard(s);
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->cond);
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int zab_server_stop(zab_server *s)
+{
+    if (!s) return 0;
+    assert(!pthread_equal(pthread_self(), s->thread));
+    pthread_mutex_lock(&s->lock);
+    s->stop_requested = 1;
+    if (s->tcp) zab_tcp_wake(s->tcp);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+
+    int rc = s->error;
+    if (!rc) rc = zab_storage_status(s->storage);
+    discard(s);
+    zab_host_release(s);
+    return rc;
+}
+
+void zab_server_stats(zab_server *s, zab_node_stats *out)
+{
+    pthread_mutex_lock(&s->lock);
+    *out = s->stats;
+    pthread_mutex_unlock(&s->lock);
+}
+
+uint16_t zab_server_port(zab_server *s)
+{
+    return s->port;
+}
+
+/* An absolute CLOCK_MONOTONIC time ms from now. */
+static struct timespec deadline_in(int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}
+
+int zab_server_wait_serving(zab_server *s, int timeout_ms)
+{
+    struct timespec until = deadline_in(timeout_ms > 0 ? timeout_ms : 0);
+    pthread_mutex_lock(&s->lock);
+    int rc = 0;
+    while (!s->stats.serving && !s->stopped && rc == 0)
+        rc = pthread_cond_timedwait(&s->cond, &s->lock, &until);
+    int serving = s->stats.serving && !s->stopped;
+    pthread_mutex_unlock(&s->lock);
+    return serving ? 0 : ZAB_EOPERATIONTIMEOUT;
+}
+
+/* ---- for the clients ---- */
+
+int zab_host_post(zab_server *s, zab_host_call *c)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->stop_requested || s->stopped) {
+        pthread_mutex_unlock(&s->lock);
+        return ZAB_EFAILED;
+    }
+    /* The loop takes the whole inbox after every wake, so one wake per
+     * batch suffices. */
+    int was_empty = s->inbox.head == NULL;
+    queue_push(&s->inbox, c);
+    if (was_empty && s->tcp) zab_tcp_wake(s->tcp);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+int64_t zab_host_new_session(zab_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int64_t id = s->next_session++;
+    if (id == 0) id = s->next_session++; /* 0 is the system session */
+    pthread_mutex_unlock(&s->lock);
+    return id;
+}
+
+void zab_host_hold(zab_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->refs++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void zab_host_release(zab_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    unsigned left = --s->refs;
+    pthread_mutex_unlock(&s->lock);
+    if (left) return;
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}
