@@ -849,6 +849,218 @@ START_TEST(watch_and_wake)
 }
 END_TEST
 
+
+/* ---- three real nodes over three transports ---- */
+
+typedef struct srv {
+    int64_t sid;
+    zab_node *node;
+    zab_tcp *tcp;
+    int64_t appended;        /* the in-memory log's last zxid */
+    int role;
+    int64_t leader;
+    int failed;              /* a node call returned an error */
+    uint64_t done_cookie;
+    int done_err;
+} srv;
+
+static void n_send(void *ctx, int64_t to, const void *bytes, size_t len)
+{
+    srv *s = ctx;
+    if (s->tcp) zab_tcp_send(s->tcp, to, bytes, len);
+}
+
+static void n_disconnect(void *ctx, int64_t to)
+{
+    srv *s = ctx;
+    if (s->tcp) zab_tcp_disconnect(s->tcp, to);
+}
+
+static int n_append(void *ctx, const zab_entry *e, size_t n)
+{
+    srv *s = ctx;
+    if (n) s->appended = e[n - 1].zxid;
+    return 0;
+}
+
+static int n_truncate(void *ctx, int64_t zxid)
+{
+    srv *s = ctx;
+    if (s->appended > zxid) s->appended = zxid;
+    return 0;
+}
+
+static int n_epochs(void *ctx, int64_t accepted, int64_t current)
+{
+    (void)ctx, (void)accepted, (void)current;
+    return 0;
+}
+
+static int n_snapshot(void *ctx, const zab_tree *tree)
+{
+    srv *s = ctx;
+    zab_tree_stats st;
+    zab_tree_stats_get(tree, &st);
+    s->appended = st.last_zxid;
+    return 0;
+}
+
+static void n_result(void *ctx, uint64_t cookie, const zab_reply *r)
+{
+    srv *s = ctx;
+    s->done_cookie = cookie;
+    s->done_err = r->err;
+}
+
+static void n_role(void *ctx, int role, int64_t leader, int64_t epoch)
+{
+    srv *s = ctx;
+    (void)epoch;
+    s->role = role;
+    s->leader = leader;
+}
+
+static void t_message(void *ctx, int64_t from, const void *bytes, size_t len)
+{
+    srv *s = ctx;
+    s->failed |= zab_node_recv(s->node, from, bytes, len) != 0;
+}
+
+static void t_up(void *ctx, int64_t sid)
+{
+    srv *s = ctx;
+    s->failed |= zab_node_peer_up(s->node, sid) != 0;
+}
+
+static void t_down(void *ctx, int64_t sid)
+{
+    srv *s = ctx;
+    s->failed |= zab_node_peer_down(s->node, sid) != 0;
+}
+
+static void ensemble_open(srv *S)
+{
+    static const zab_member members[] = { { 1, 0 }, { 2, 0 }, { 3, 0 } };
+    uint16_t port[4] = { 0 };
+    memset(S, 0, 4 * sizeof *S);
+    for (int i = 1; i <= 3; i++) {
+        srv *s = &S[i];
+        s->sid = i;
+        zab_node_config nc;
+        memset(&nc, 0, sizeof nc);
+        nc.sid = i;
+        nc.members = members;
+        nc.nmembers = 3;
+        nc.tick_ms = 50;
+        nc.finalize_wait_ms = 50;
+        zab_io io = { .ctx = s, .send = n_send, .disconnect = n_disconnect,
+                      .log_append = n_append, .log_truncate = n_truncate,
+                      .save_epochs = n_epochs, .save_snapshot = n_snapshot,
+                      .on_result = n_result, .on_role = n_role };
+        s->node = zab_node_new(&nc, &io, NULL);
+        ck_assert_ptr_nonnull(s->node);
+        zab_tcp_peer peers[3];
+        for (int j = 0; j < 3; j++) peers[j] = (zab_tcp_peer){ j + 1, "127.0.0.1", port[j + 1] };
+        zab_tcp_config tc = { .sid = i, .peers = peers, .npeers = 3, .reconnect_min_ms = 5,
+                              .reconnect_max_ms = 40, .ctx = s, .on_message = t_message,
+                              .on_up = t_up, .on_down = t_down };
+        char err[256];
+        ck_assert_msg(zab_tcp_open(&tc, &s->tcp, err, sizeof err) == 0, "%s", err);
+        port[i] = zab_tcp_port(s->tcp);
+        ck_assert_int_eq(zab_node_start(s->node, now_ms()), 0);
+    }
+}
+
+/* One turn of each live server's loop: transport, durability, time. */
+static void ensemble_turn(srv *S)
+{
+    for (int i = 1; i <= 3; i++) {
+        srv *s = &S[i];
+        if (!s->tcp) continue;
+        ck_assert_int_eq(zab_tcp_poll(s->tcp, 1), 0);
+        s->failed |= zab_node_log_synced(s->node, s->appended) != 0;
+        s->failed |= zab_node_tick(s->node, now_ms()) != 0;
+        ck_assert_int_eq(s->failed, 0);
+    }
+}
+
+/* The sid every live server serves under, or 0 while they disagree. */
+static int64_t agreed_leader(srv *S)
+{
+    int64_t leader = 0;
+    for (int i = 1; i <= 3; i++) {
+        if (!S[i].tcp) continue;
+        zab_node_stats st;
+        zab_node_stats_get(S[i].node, &st);
+        if (!st.serving || !st.leader || (leader && st.leader != leader)) return 0;
+        leader = st.leader;
+    }
+    return leader && S[leader].tcp && S[leader].role == ZAB_LEADING ? leader : 0;
+}
+
+static int64_t ensemble_wait_leader(srv *S, int ms)
+{
+    int64_t end = now_ms() + ms;
+    for (int i = 0; i < 200000 && now_ms() < end; i++) {
+        int64_t l = agreed_leader(S);
+        if (l) return l;
+        ensemble_turn(S);
+    }
+    return agreed_leader(S);
+}
+
+static void ensemble_write(srv *S, int on, const char *path, uint64_t cookie)
+{
+    zab_op op = zab_op_create(path, "v", 1, zab_acl_open, 1, ZAB_PERSISTENT);
+    zab_request req = { .type = ZAB_OP_CREATE, .ops = &op, .nops = 1 };
+    ck_assert_int_eq(zab_node_submit(S[on].node, &req, cookie), 0);
+    int64_t end = now_ms() + 3000;
+    for (int i = 0; i < 200000 && S[on].done_cookie != cookie && now_ms() < end; i++)
+        ensemble_turn(S);
+    ck_assert_uint_eq(S[on].done_cookie, cookie);
+    ck_assert_int_eq(S[on].done_err, ZAB_OK);
+}
+
+static int has_node(srv *s, const char *path)
+{
+    zab_op op = zab_op_read(ZAB_OP_EXISTS, path, 0);
+    zab_request req = { .type = ZAB_OP_EXISTS, .ops = &op, .nops = 1 };
+    zab_reply reply;
+    return zab_tree_read(zab_node_tree(s->node), &req, &reply) == ZAB_OK;
+}
+
+START_TEST(nodes_elect_commit_and_reelect)
+{
+    srv S[4];
+    ensemble_open(S);
+    int64_t first = ensemble_wait_leader(S, 5000);
+    ck_assert_int_ne(first, 0);
+    int follower = first == 1 ? 2 : 1;
+    ensemble_write(S, (int)follower, "/a", 1);
+    int64_t end = now_ms() + 2000;
+    for (int i = 0; i < 100000 && now_ms() < end; i++) {
+        if (has_node(&S[1], "/a") && has_node(&S[2], "/a") && has_node(&S[3], "/a")) break;
+        ensemble_turn(S);
+    }
+    for (int i = 1; i <= 3; i++) ck_assert_msg(has_node(&S[i], "/a"), "server %d lacks /a", i);
+
+    /* The leader's transport goes: its followers see it at once and elect. */
+    zab_tcp_close(S[first].tcp);
+    S[first].tcp = NULL;
+    int64_t second = ensemble_wait_leader(S, 5000);
+    ck_assert_int_ne(second, 0);
+    ck_assert_int_ne(second, first);
+    int other = 6 - (int)first - (int)second;
+    ensemble_write(S, other, "/b", 2);
+    ck_assert(has_node(&S[second], "/a"));
+    ck_assert(has_node(&S[second], "/b"));
+    for (int i = 1; i <= 3; i++) {
+        if (S[i].tcp) zab_tcp_close(S[i].tcp);
+        zab_node_free(S[i].node);
+    }
+}
+END_TEST
+
 Suite *tcp_suite(void);
 
 Suite *tcp_suite(void)
@@ -882,6 +1094,11 @@ Suite *tcp_suite(void)
     tcase_add_test(tc, open_refuses_bad_configurations);
     tcase_add_test(tc, open_port_in_use);
     tcase_add_test(tc, watch_and_wake);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("nodes");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, nodes_elect_commit_and_reelect);
     suite_add_tcase(s, tc);
     return s;
 }
