@@ -701,6 +701,14 @@ START_TEST(test_bad_configurations)
     cfg.members = twice;
     cfg.nmembers = 2;
     ck_assert_int_eq(zab_server_start(&cfg, &s, err, sizeof err), ZAB_EINVAL);
+    /* A session id holds its server's id in one byte. */
+    zab_server_member wide[1] = { { 256, "127.0.0.1", 0, 0 } };
+    cfg = solo_config(dir);
+    cfg.sid = 256;
+    cfg.members = wide;
+    ck_assert_int_eq(zab_server_start(&cfg, &s, err, sizeof err), ZAB_EINVAL);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(access(dir, F_OK), -1); /* nothing was created */
 
     /* A port in use. */
     zab_server *first = start_solo("port");

@@ -87,7 +87,7 @@ struct zab_server {
     /* The server's thread only (and the starting and stopping threads while
      * it does not run). */
     pthread_t thread;
-    int thread_started;
+    int running;              /* the thread has begun: the log is its own */
     zab_node *node;
     zab_storage *storage;
     zab_tcp *tcp;

@@ -26,7 +26,8 @@
 enum {
     MAX_WAIT_MS = 1000,      /* the loop looks around at least this often */
     THROTTLED_WAIT_MS = 5,   /* retry a refused submission this soon */
-    MAX_MEMBERS = 255,       /* a session id holds the sid in one byte */
+    MAX_SID = 255,           /* a session id holds the sid in one byte */
+    MAX_MEMBERS = MAX_SID,
     DEFAULT_SNAP_COUNT = 100000
 };
 
@@ -79,7 +80,9 @@ int zab_host_random(void *bytes, size_t n)
 
 FORMAT(3, 4) static void say(zab_server *s, int level, const char *fmt, ...)
 {
-    if (!s->log) return;
+    /* The log is written from the server's thread only: what happens while
+     * zab_server_start runs on the caller's is summed up when it starts. */
+    if (!s->log || !s->running) return;
     char line[512];
     va_list ap;
     va_start(ap, fmt);
@@ -495,10 +498,14 @@ static void wind_down(zab_server *s)
 static void *run(void *arg)
 {
     zab_server *s = arg;
+    s->running = 1;
     if (s->start_note[0])
         say(s, 1, "server %lld: storage recovery: %s", (long long)s->sid, s->start_note);
     say(s, 2, "server %lld: started, peer port %u, tick %u ms", (long long)s->sid,
         (unsigned)s->port, (unsigned)s->tick_ms);
+    zab_node_stats st;
+    zab_node_stats_get(s->node, &st);
+    io_on_role(s, st.role, st.leader, st.current_epoch);
     for (;;) {
         pthread_mutex_lock(&s->lock);
         int stop = s->stop_requested;
@@ -536,8 +543,9 @@ static int check_config(const zab_server_config *cfg, char *err, size_t errlen)
     int self = 0;
     for (uint32_t i = 0; i < cfg->nmembers; i++) {
         const zab_server_member *m = &cfg->members[i];
-        if (m->sid <= 0 || !m->host || !m->host[0]) {
-            set_err(err, errlen, "member %u: a server id above 0 and a host are required", i);
+        if (m->sid <= 0 || m->sid > MAX_SID || !m->host || !m->host[0]) {
+            set_err(err, errlen, "member %u: a server id from 1 to %d and a host are required", i,
+                    MAX_SID);
             return ZAB_EINVAL;
         }
         for (uint32_t j = 0; j < i; j++)
