@@ -61,6 +61,8 @@ typedef struct side {
     uint32_t wrong[NSID];    /* of them: wrong length or content */
     const size_t *plan;      /* the length of each expected message */
     uint32_t nplan;
+    uint32_t cut_after;      /* non-zero: disconnect a sender after this many */
+    int greet;               /* send a 7-byte message from inside on_up */
 } side;
 
 typedef struct world {
@@ -82,6 +84,7 @@ static void on_message(void *ctx, int64_t from, const void *bytes, size_t len)
     int ok = !s->plan || (seq < s->nplan && s->plan[seq] == len);
     for (size_t i = 0; ok && i < len; i++) ok = b[i] == pattern(from, seq, i);
     if (!ok) s->wrong[from]++;
+    if (s->cut_after && s->got[from] == s->cut_after) zab_tcp_disconnect(s->tcp, from);
 }
 
 static void on_up(void *ctx, int64_t sid)
@@ -93,6 +96,11 @@ static void on_up(void *ctx, int64_t sid)
     }
     s->up[sid] = 1;
     s->ups[sid]++;
+    if (s->greet) {
+        uint8_t m[7];
+        for (size_t i = 0; i < sizeof m; i++) m[i] = pattern(s->sid, 0, i);
+        zab_tcp_send(s->tcp, sid, m, sizeof m);
+    }
 }
 
 static void on_down(void *ctx, int64_t sid)
@@ -331,7 +339,7 @@ START_TEST(oversized_send_breaks_the_link)
     ck_assert(pump_until(&w, all_up, NULL, 3000));
     send_msg(&w, 1, 3, 0, 1000);
     send_msg(&w, 1, 3, 1, 1001);
-    ck_assert_int_eq(w.s[3].up[1], 1); /* reported by the next poll, not inside send */
+    ck_assert_int_eq(w.s[1].up[3], 1); /* reported by the next poll, not inside send */
     pump_once(&w);
     ck_assert_int_eq(w.s[1].downs[3], 1);
     ck_assert(pump_until(&w, all_up, NULL, 3000));
@@ -454,6 +462,42 @@ START_TEST(closed_peer_reported_at_once)
     pump(&w, 100); /* 3 redials 2 in vain */
     ck_assert_int_eq(w.s[3].ups[2], 1);
     exchange_all(&w);
+    assert_clean(&w);
+    close_world(&w);
+}
+END_TEST
+
+/* A callback that closes the connection it is being handed messages from
+ * gets no more of them, even those already read. */
+START_TEST(disconnect_inside_on_message)
+{
+    world w;
+    open_world(&w, 0, 0);
+    ck_assert(pump_until(&w, all_up, NULL, 3000));
+    w.s[1].cut_after = 3;
+    for (uint32_t i = 0; i < 10; i++) send_msg(&w, 3, 1, i, 50);
+    link_goal g = { 1, 3, 2 };
+    ck_assert(pump_until(&w, link_back, &g, 3000));
+    ck_assert_uint_eq(w.s[1].got[3], 3);
+    ck_assert_int_eq(w.s[1].downs[3], 1);
+    ck_assert_int_eq(w.s[3].downs[1], 1);
+    assert_clean(&w);
+    close_world(&w);
+}
+END_TEST
+
+/* Messages sent from inside on_up go out first on the new connection. */
+START_TEST(send_inside_on_up)
+{
+    world w;
+    memset(&w, 0, sizeof w);
+    open_side(&w, 1);
+    w.s[1].greet = 1;
+    open_side(&w, 2);
+    w.s[2].greet = 1;
+    count_goal a = { 1, 2, 1 }, b = { 2, 1, 1 };
+    ck_assert(pump_until(&w, got_n, &a, 3000));
+    ck_assert(pump_until(&w, got_n, &b, 3000));
     assert_clean(&w);
     close_world(&w);
 }
@@ -1076,6 +1120,8 @@ Suite *tcp_suite(void)
     tcase_add_test(tc, disconnect_either_side_and_back);
     tcase_add_test(tc, disconnect_drops_queue);
     tcase_add_test(tc, closed_peer_reported_at_once);
+    tcase_add_test(tc, disconnect_inside_on_message);
+    tcase_add_test(tc, send_inside_on_up);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hostile");
