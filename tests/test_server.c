@@ -829,6 +829,26 @@ START_TEST(test_three_servers_fail_over)
         }
     }
 
+    /* A watch left through one server fires for a write through another. */
+    int watcher = (old + 1) % N, writer = (old + 2) % N;
+    events ev = { .lock = PTHREAD_MUTEX_INITIALIZER };
+    zab_client *w = NULL;
+    ck_assert_int_eq(zab_client_open(e.servers[watcher], 4000, on_event, &ev, &w), 0);
+    ck_assert_int_eq(zab_client_exists(w, "/watched", 1, NULL), ZAB_ENONODE);
+    ck_assert_int_eq(create_retrying(c[writer], "/watched"), ZAB_OK);
+    int64_t until = now_ms() + WAIT_MS;
+    while (event_count(&ev) < 1 && now_ms() < until) sleep_ms(2);
+    ck_assert_int_eq(event_count(&ev), 1);
+    ck_assert_int_eq(ev.last.type, ZAB_EVENT_CREATED);
+    ck_assert_str_eq(ev.path, "/watched");
+    ck_assert_int_eq(zab_client_close(w), ZAB_OK);
+
+    /* The leader's client holds an ephemeral: its session, no longer kept
+     * alive once its server is gone, expires under the next leader. */
+    ck_assert_int_eq(zab_client_create(c[old], "/eph-old", NULL, -1, zab_acl_open, 1,
+                                       ZAB_EPHEMERAL, NULL, 0),
+                     ZAB_OK);
+
     /* The leader stops; the two others elect among themselves. */
     int64_t t0 = now_ms();
     zab_client_abandon(c[old]);
@@ -859,6 +879,13 @@ START_TEST(test_three_servers_fail_over)
             check_data(c[i], path, path);
         }
     }
+
+    /* 20 ticks at most after the new leader is established. */
+    int rc = ZAB_OK;
+    until = now_ms() + WAIT_MS;
+    while ((rc = zab_client_exists(c[writer], "/eph-old", 0, NULL)) == ZAB_OK && now_ms() < until)
+        sleep_ms(10);
+    ck_assert_int_eq(rc, ZAB_ENONODE);
 
     /* The old leader comes back as a follower and catches up. */
     start_member(&e, old);

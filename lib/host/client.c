@@ -39,7 +39,7 @@ static void wake_waiter(void *ctx, const zab_reply *reply)
     w->rc = rc;
     w->reply = copy;
     w->done = 1;
-    pthread_cond_signal(&c->cond);
+    pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->server->lock);
 }
 
