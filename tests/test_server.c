@@ -371,27 +371,6 @@ START_TEST(test_multi_and_acl)
 }
 END_TEST
 
-START_TEST(test_ephemeral_goes_with_session)
-{
-    zab_server *s = start_solo("eph");
-    zab_client *a = open_client(s), *b = open_client(s);
-    ck_assert(zab_client_session(a) != zab_client_session(b));
-    ck_assert_int_eq(zab_client_create(a, "/eph", "x", 1, zab_acl_open, 1, ZAB_EPHEMERAL, NULL, 0),
-                     ZAB_OK);
-    zab_stat st;
-    ck_assert_int_eq(zab_client_exists(b, "/eph", 0, &st), ZAB_OK);
-    ck_assert_int_eq(st.ephemeral_owner, zab_client_session(a));
-    ck_assert_int_eq(zab_client_create(a, "/eph/child", NULL, -1, zab_acl_open, 1,
-                                       ZAB_PERSISTENT, NULL, 0),
-                     ZAB_ENOCHILDRENFOREPHEMERALS);
-    ck_assert_int_eq(zab_client_close(a), ZAB_OK);
-    /* closeSession has committed when close returns. */
-    ck_assert_int_eq(zab_client_exists(b, "/eph", 0, NULL), ZAB_ENONODE);
-    ck_assert_int_eq(zab_client_close(b), ZAB_OK);
-    ck_assert_int_eq(zab_server_stop(s), 0);
-}
-END_TEST
-
 /* ---- watches ---- */
 
 typedef struct events {
@@ -421,6 +400,131 @@ static int event_count(events *e)
     pthread_mutex_unlock(&e->lock);
     return n;
 }
+
+static void on_done_ignore(void *ctx, const zab_reply *r)
+{
+    (void)ctx, (void)r;
+}
+
+/* Every other request type travels to the server and back intact. */
+START_TEST(test_other_requests)
+{
+    char dir[128];
+    subdir(dir, sizeof dir, "other");
+    zab_server_config cfg = solo_config(dir);
+    cfg.tree.extended_types = 1;
+    zab_server *s = start(&cfg);
+    events ev = { .lock = PTHREAD_MUTEX_INITIALIZER };
+    zab_client *c = NULL;
+    ck_assert_int_eq(zab_client_open(s, 4000, on_event, &ev, &c), 0);
+    zab_reply *r;
+
+    zab_op op = zab_op_read(ZAB_OP_ADD_WATCH, "/r", 0);
+    op.flags = ZAB_WATCH_PERSISTENT_RECURSIVE;
+    zab_request req = { .type = op.type, .ops = &op, .nops = 1 };
+    ck_assert_int_eq(zab_client_call(c, &req, &r), ZAB_OK);
+    zab_reply_free(r);
+
+    op = zab_op_create("/r", "x", 1, zab_acl_open, 1, ZAB_CONTAINER);
+    op.type = ZAB_OP_CREATE_CONTAINER;
+    req.type = op.type;
+    ck_assert_int_eq(zab_client_call(c, &req, &r), ZAB_OK);
+    zab_reply_free(r);
+    op = zab_op_create("/r/ttl", NULL, -1, zab_acl_open, 1, ZAB_PERSISTENT_WITH_TTL);
+    op.type = ZAB_OP_CREATE_TTL;
+    op.ttl = 60000;
+    req.type = op.type;
+    ck_assert_int_eq(zab_client_call(c, &req, &r), ZAB_OK);
+    ck_assert_uint_eq(r->nresults, 1);
+    ck_assert_int_eq(r->results[0].path.len, 6);
+    zab_reply_free(r);
+    /* Clients see no owner for a TTL node (DataNode.copyStat). */
+    zab_stat st;
+    ck_assert_int_eq(zab_client_exists(c, "/r/ttl", 0, &st), ZAB_OK);
+    ck_assert_int_eq(st.ephemeral_owner, 0);
+    ck_assert_int_eq(zab_client_create(c, "/r/eph", NULL, -1, zab_acl_open, 1, ZAB_EPHEMERAL,
+                                       NULL, 0),
+                     ZAB_OK);
+    /* The recursive watch saw /r and both children created, and stays. */
+    ck_assert_int_eq(event_count(&ev), 3);
+    ck_assert_int_eq(ev.last.type, ZAB_EVENT_CREATED);
+    ck_assert_str_eq(ev.path, "/r/eph");
+
+    op = zab_op_read(ZAB_OP_GET_ALL_CHILDREN_NUMBER, "/r", 0);
+    req.type = op.type;
+    ck_assert_int_eq(zab_client_call(c, &req, &r), ZAB_OK);
+    ck_assert_int_eq(r->results[0].count, 2);
+    zab_reply_free(r);
+    op = zab_op_read(ZAB_OP_GET_EPHEMERALS, "/r", 0);
+    req.type = op.type;
+    ck_assert_int_eq(zab_client_call(c, &req, &r), ZAB_OK);
+    ck_assert_uint_eq(r->results[0].nnames, 1);
+    ck_assert_int_eq(r->results[0].names[0].len, 6);
+    ck_assert(memcmp(r->results[0].names[0].ptr, "/r/eph", 6) == 0);
+    zab_reply_free(r);
+
+    zab_op reads[2] = { zab_op_read(ZAB_OP_GET_DATA, "/r", 0),
+                        zab_op_read(ZAB_OP_GET_CHILDREN, "/nope", 0) };
+    zab_request multi_read = { .type = ZAB_OP_MULTI_READ, .ops = reads, .nops = 2 };
+    ck_assert_int_eq(zab_client_call(c, &multi_read, &r), ZAB_OK);
+    ck_assert_uint_eq(r->nresults, 2);
+    ck_assert_int_eq(r->results[0].type, ZAB_OP_GET_DATA);
+    ck_assert_int_eq(r->results[0].data_len, 1);
+    ck_assert_int_eq(((const char *)r->results[0].data)[0], 'x');
+    ck_assert_int_eq(r->results[1].type, ZAB_OP_ERROR);
+    ck_assert_int_eq(r->results[1].err, ZAB_ENONODE);
+    zab_reply_free(r);
+
+    op = zab_op_read(ZAB_OP_CHECK_WATCHES, "/r", 0);
+    op.flags = ZAB_WATCHER_PERSISTENT_RECURSIVE;
+    req.type = op.type;
+    ck_assert_int_eq(zab_client_call(c, &req, &r), ZAB_OK);
+    zab_reply_free(r);
+    op.type = ZAB_OP_REMOVE_WATCHES;
+    req.type = op.type;
+    ck_assert_int_eq(zab_client_call(c, &req, &r), ZAB_OK);
+    zab_reply_free(r);
+    ck_assert_int_eq(zab_client_call(c, &req, &r), ZAB_ENOWATCHER);
+    zab_reply_free(r);
+    ck_assert_int_eq(zab_client_delete(c, "/r/eph", -1), ZAB_OK);
+    ck_assert_int_eq(event_count(&ev), 3);
+
+    /* A top-level check, as ZooKeeper answers it. */
+    op = zab_op_check("/r", 0);
+    req.type = op.type;
+    ck_assert_int_eq(zab_client_call(c, &req, &r), ZAB_EUNIMPLEMENTED);
+    zab_reply_free(r);
+    /* What only a connection sends. */
+    op = (zab_op){ .type = ZAB_OP_PING };
+    req.type = op.type;
+    ck_assert_int_eq(zab_client_call(c, &req, &r), ZAB_EINVAL);
+    ck_assert_int_eq(zab_client_submit(c, &req, on_done_ignore, NULL), ZAB_EINVAL);
+
+    ck_assert_int_eq(zab_client_close(c), ZAB_OK);
+    ck_assert_int_eq(zab_server_stop(s), 0);
+}
+END_TEST
+
+START_TEST(test_ephemeral_goes_with_session)
+{
+    zab_server *s = start_solo("eph");
+    zab_client *a = open_client(s), *b = open_client(s);
+    ck_assert(zab_client_session(a) != zab_client_session(b));
+    ck_assert_int_eq(zab_client_create(a, "/eph", "x", 1, zab_acl_open, 1, ZAB_EPHEMERAL, NULL, 0),
+                     ZAB_OK);
+    zab_stat st;
+    ck_assert_int_eq(zab_client_exists(b, "/eph", 0, &st), ZAB_OK);
+    ck_assert_int_eq(st.ephemeral_owner, zab_client_session(a));
+    ck_assert_int_eq(zab_client_create(a, "/eph/child", NULL, -1, zab_acl_open, 1,
+                                       ZAB_PERSISTENT, NULL, 0),
+                     ZAB_ENOCHILDRENFOREPHEMERALS);
+    ck_assert_int_eq(zab_client_close(a), ZAB_OK);
+    /* closeSession has committed when close returns. */
+    ck_assert_int_eq(zab_client_exists(b, "/eph", 0, NULL), ZAB_ENONODE);
+    ck_assert_int_eq(zab_client_close(b), ZAB_OK);
+    ck_assert_int_eq(zab_server_stop(s), 0);
+}
+END_TEST
 
 START_TEST(test_watch_delivered_once)
 {
@@ -917,6 +1021,7 @@ static Suite *server_suite(void)
     tcase_set_timeout(one, 30);
     tcase_add_test(one, test_common_operations);
     tcase_add_test(one, test_multi_and_acl);
+    tcase_add_test(one, test_other_requests);
     tcase_add_test(one, test_ephemeral_goes_with_session);
     tcase_add_test(one, test_watch_delivered_once);
     tcase_add_test(one, test_pipeline_in_order);

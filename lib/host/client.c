@@ -228,21 +228,25 @@ int32_t zab_client_timeout(const zab_client *c)
 
 /* ---- requests ---- */
 
+/* The session is the client's own business (opened, closed and kept
+ * alive by the client), and whoAmI is a connection's question, which an
+ * in-process client does not have. */
+static int client_may_send(int32_t type)
+{
+    return type != ZAB_OP_CREATE_SESSION && type != ZAB_OP_CLOSE_SESSION &&
+           type != ZAB_OP_PING && type != ZAB_OP_WHO_AM_I;
+}
+
 int zab_client_submit(zab_client *c, const zab_request *req, zab_client_done_fn done, void *ctx)
 {
-    if (!c || !req || !done) return ZAB_EINVAL;
-    /* The session is the client's own: opened and closed by the client. */
-    if (req->type == ZAB_OP_CREATE_SESSION || req->type == ZAB_OP_CLOSE_SESSION)
-        return ZAB_EINVAL;
+    if (!c || !req || !done || !client_may_send(req->type)) return ZAB_EINVAL;
     return post_request(c, req, done, ctx);
 }
 
 int zab_client_call(zab_client *c, const zab_request *req, zab_reply **out)
 {
     if (out) *out = NULL;
-    if (!c || !req || !out) return ZAB_EINVAL;
-    if (req->type == ZAB_OP_CREATE_SESSION || req->type == ZAB_OP_CLOSE_SESSION)
-        return ZAB_EINVAL;
+    if (!c || !req || !out || !client_may_send(req->type)) return ZAB_EINVAL;
     return request_and_wait(c, req, out);
 }
 
