@@ -296,10 +296,15 @@ void zab_node_apply_upto(zab_node *n, int64_t zxid)
             zab_node_fail(n, rc);
             return;
         }
-        n->last_applied = r->zxid;
+        /* The outcome may start the session's next write, which appends
+         * to the log and may move r: keep what follows from it first. */
+        int64_t applied = r->zxid;
+        int mine = r->origin == n->cfg.sid;
+        uint64_t cookie = r->cookie;
+        n->last_applied = applied;
         if (n->role == ZAB_LEADING) zab_leader_applied(n, r, &reply);
-        if (r->origin == n->cfg.sid) zab_clients_result(n, r->cookie, &reply);
-        if (n->io.on_apply) n->io.on_apply(n->io.ctx, r->zxid);
+        if (mine) zab_clients_result(n, cookie, &reply);
+        if (n->io.on_apply) n->io.on_apply(n->io.ctx, applied);
     }
     zab_clients_applied(n);
     zab_log_trim(&n->log, n->last_applied, n->cfg.log_window);
