@@ -1225,6 +1225,31 @@ START_TEST(sim_failover_decides_without_waiting)
 }
 END_TEST
 
+/* One follower loses the leader before the other: its vote reaches the
+ * other while that one still follows, and is answered with the old
+ * leader's name. When the leader then dies, the better candidate must not
+ * sit on its vote until the periodic resend: it answers the worse vote it
+ * gets at once, and the election still takes round trips, not 200 ms. */
+START_TEST(sim_staggered_failover_decides_without_waiting)
+{
+    for (uint64_t seed = 20; seed < 26; seed++) {
+        zab_sim_config c = base_config(seed);
+        zab_sim *sim = ensemble(&c);
+        int64_t old = zab_sim_leader(sim);
+        int64_t a = old == 3 ? 2 : 3, b = 6 - old - a; /* a: the better follower */
+        ck_assert_int_eq(zab_sim_run(sim, 500), 0);
+        ck_assert_int_eq(zab_sim_partition(sim, old, a, 0), 0);
+        ck_assert_int_eq(zab_sim_run(sim, 20), 0);
+        int64_t t0 = zab_sim_now(sim);
+        ck_assert_int_eq(zab_sim_crash(sim, old), 0);
+        ck_assert_int_eq(zab_sim_run_until(sim, 1000, established_leader, &old), 1);
+        ck_assert_msg(zab_sim_now(sim) - t0 < 100, "seed %llu: %lld ms (b %lld)",
+                      (unsigned long long)seed, (long long)(zab_sim_now(sim) - t0), (long long)b);
+        zab_sim_free(sim);
+    }
+}
+END_TEST
+
 /* A stalled link (a silent partition) breaks nothing: what was sent waits
  * and arrives in order at the heal, before the peers give up on it. */
 START_TEST(sim_stalled_link_delivers_in_order_at_heal)
@@ -1431,6 +1456,7 @@ static Suite *sim_suite(void)
     tcase_add_test(ens, sim_leader_crash_elects_a_new_leader);
     tcase_add_test(ens, sim_isolated_leader_is_replaced);
     tcase_add_test(ens, sim_failover_decides_without_waiting);
+    tcase_add_test(ens, sim_staggered_failover_decides_without_waiting);
     tcase_add_test(ens, sim_stalled_link_delivers_in_order_at_heal);
     tcase_add_test(ens, sim_torn_log_after_crash_recovers);
     tcase_add_test(ens, sim_crash_answers_pending_writes_with_connection_loss);

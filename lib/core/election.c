@@ -56,6 +56,11 @@ static zab_vote vote_of(const zab_msg *m)
     return v;
 }
 
+static int same_vote(const zab_vote *a, const zab_vote *b)
+{
+    return a->leader == b->leader && a->zxid == b->zxid && a->epoch == b->epoch;
+}
+
 static void send_notify(zab_node *n, zab_peer *p, int32_t state, const zab_vote *v)
 {
     zab_msg m = { .type = ZAB_MSG_NOTIFY, .state = state, .leader = v->leader,
@@ -84,8 +89,7 @@ static int looking_quorum(const zab_node *n)
     for (uint32_t i = 0; i < n->npeers; i++) {
         const zab_peer *p = &n->peers[i];
         const zab_vote *v = &p->recv;
-        if (p->observer || !v->valid || v->round != n->round) continue;
-        if (v->leader != n->vote.leader || v->zxid != n->vote.zxid || v->epoch != n->vote.epoch) continue;
+        if (p->observer || !v->valid || v->round != n->round || !same_vote(v, &n->vote)) continue;
         if (k < 64) sids[k++] = p->sid;
         total++;
     }
@@ -101,9 +105,7 @@ static int all_reachable_agree(const zab_node *n)
         const zab_peer *p = &n->peers[i];
         if (p->observer || !p->up || p->broken) continue;
         const zab_vote *v = &p->recv;
-        if (!v->valid || v->round != n->round || v->leader != n->vote.leader ||
-            v->zxid != n->vote.zxid || v->epoch != n->vote.epoch)
-            return 0;
+        if (!v->valid || v->round != n->round || !same_vote(v, &n->vote)) return 0;
     }
     return 1;
 }
@@ -203,6 +205,11 @@ static void recv_looking(zab_node *n, zab_peer *p, const zab_msg *m)
         return;
     } else if (better(n, &v, &n->vote)) {
         adopt(n, &v);
+    } else if (!same_vote(&v, &n->vote)) {
+        /* It has not heard our better vote (it sent this one before ours
+         * reached it, or ours reached it while it still followed someone):
+         * tell it now rather than at the next periodic resend. */
+        send_notify(n, p, ZAB_LOOKING, &n->vote);
     }
     p->recv = v;
     (void)try_decide(n);
