@@ -375,7 +375,9 @@ static void on_ping(zab_node *n, zab_peer *p, const zab_msg *m)
 {
     if (p->lstate == LEARNER_SYNCED && m->round > p->round && m->round <= n->round_sent) {
         p->round = m->round;
-        if (n->nconfirms) confirm_syncs(n);
+        /* Even with no sync waiting: a sync that arrives later must know
+         * whether a round is still in flight. */
+        confirm_syncs(n);
     }
     const uint8_t *b = m->data;
     for (uint32_t at = 0; at + 8 <= m->len; at += 8) {
