@@ -893,7 +893,8 @@ typedef struct zab_client zab_client;
 
 /* One server of the ensemble, as zoo.cfg's server.N=host:port:... names it. */
 typedef struct zab_server_member {
-    int64_t sid;
+    int64_t sid;               /* 1..255: a session id carries it in its top
+                                  byte, as ZooKeeper's do */
     const char *host;          /* copied */
     uint16_t port;             /* its peer (quorum) port */
     int observer;
@@ -914,6 +915,7 @@ typedef struct zab_server_config {
     uint32_t snap_count;       /* transactions between snapshots (snapCount);
                                   0 = 100000 */
     uint32_t snap_retain;      /* autopurge.snapRetainCount; 0 = 3 */
+    uint64_t segment_bytes;    /* preallocated log segment size; 0 = 64 MiB */
     uint32_t max_message;      /* largest peer message; 0 = 4 MiB */
     uint32_t max_outstanding;  /* writes in flight at the leader; 0 = 1000 */
     zab_tree_config tree;      /* max_data, extended_types, skip_acl,
@@ -941,7 +943,8 @@ ZAB_API int zab_server_stop(zab_server *server);
 /* A consistent copy of the node's statistics. */
 ZAB_API void zab_server_stats(zab_server *server, zab_node_stats *out);
 /* Wait until the server serves (an established leader, or a learner up to
- * date) or timeout_ms pass: 0 or ZAB_EOPERATIONTIMEOUT. */
+ * date) or timeout_ms pass: 0 or ZAB_EOPERATIONTIMEOUT (at once for a
+ * server that has stopped). */
 ZAB_API int zab_server_wait_serving(zab_server *server, int timeout_ms);
 /* The port the peer listener uses (the configured one, or the one chosen
  * for port 0). */
@@ -956,7 +959,8 @@ typedef void (*zab_client_done_fn)(void *ctx, const zab_reply *reply);
  * the server's bounds). watch (may be NULL) receives the session's watch
  * events, on the server's thread, in order. While the client is open the
  * server keeps its session alive. Returns 0 and *out, or the error:
- * ZAB_ECONNECTIONLOSS (no leader within the timeout), ZAB_ENOMEM. */
+ * ZAB_ECONNECTIONLOSS (no leader within the timeout), ZAB_EFAILED (the
+ * server stopped), ZAB_EINVAL, ZAB_ENOMEM. */
 ZAB_API int zab_client_open(zab_server *server, int32_t timeout_ms, zab_client_watch_fn watch,
                             void *ctx, zab_client **out);
 /* Close the session (its ephemerals go, everywhere) and free the client.

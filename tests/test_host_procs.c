@@ -77,6 +77,7 @@ static zab_server *start(int64_t sid)
     cfg.tick_ms = 100;
     cfg.init_limit = 30;
     cfg.log = log_line;
+    cfg.segment_bytes = 4 << 20;
     zab_server *s = NULL;
     char err[256];
     if (zab_server_start(&cfg, &s, err, sizeof err)) {

@@ -579,7 +579,8 @@ static void discard(zab_server *s)
 static int open_storage(zab_server *s, const zab_server_config *cfg, char *err, size_t errlen)
 {
     zab_storage_config sc = { .dir = cfg->data_dir, .log_dir = cfg->log_dir,
-                              .snap_retain = cfg->snap_retain, .max_record = cfg->max_message };
+                              .snap_retain = cfg->snap_retain, .max_record = cfg->max_message,
+                              .segment_bytes = cfg->segment_bytes };
     char note[sizeof s->start_note];
     int rc = zab_storage_open(&sc, &s->storage, note, sizeof note);
     if (rc) {
