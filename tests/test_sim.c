@@ -104,7 +104,7 @@ static int bed_settle_links(netbed *b, int64_t until)
     while (zab_sim_queue_peek(&b->q) && zab_sim_queue_peek(&b->q)->at <= until) {
         zab_sim_queue_pop(&b->q, &ev);
         ck_assert_uint_eq(ev.kind, ZAB_SIM_EV_LINK_UP);
-        ups += zab_sim_net_link_up(&b->net, ev.a, ev.b);
+        ups += zab_sim_net_link_up(&b->net, &ev);
     }
     return ups;
 }
@@ -164,7 +164,7 @@ static void bed_run(netbed *b, int64_t until, arrivals *got)
         } else if (ev.kind == ZAB_SIM_EV_PEER_DOWN) {
             got->peer_down++;
         } else if (ev.kind == ZAB_SIM_EV_LINK_UP) {
-            got->link_up += zab_sim_net_link_up(&b->net, ev.a, ev.b);
+            got->link_up += zab_sim_net_link_up(&b->net, &ev);
         }
     }
 }
@@ -305,6 +305,37 @@ START_TEST(net_break_loses_both_directions_and_reconnects)
     bed_run(&b, 100, &got);
     ck_assert_int_eq(got.n, 2);
     ck_assert_uint_eq(got.val[1], 6);
+    bed_free(&b);
+}
+END_TEST
+
+/* A reconnect planned by one break must not bring the link up after a
+ * later break: that break's PEER_DOWN events would then reach the nodes
+ * after the LINK_UP, and they would believe a live link dead forever. */
+START_TEST(net_reconnect_planned_before_a_break_is_stale)
+{
+    netbed b;
+    zab_sim_faults f = quiet_faults();
+    f.reconnect_min = f.reconnect_max = 10;
+    bed_init(&b, 2, &f, 9);
+    ck_assert_int_eq(zab_sim_net_break(&b.net, 100, 0, 1), 0); /* plans a reconnect at 110 */
+    ck_assert_int_eq(zab_sim_net_heal(&b.net, 100), 0);        /* and another, now */
+    /* What the two ends are told, in order: D (down, each end) or U (up). */
+    char told[16] = { 0 };
+    size_t k = 0;
+    zab_sim_event ev;
+    while (zab_sim_queue_peek(&b.q) && k + 2 < sizeof told) {
+        /* At 110, just as the first reconnect is due, the link breaks again. */
+        if (zab_sim_queue_peek(&b.q)->at >= 110 && zab_sim_net_is_up(&b.net, 0, 1) &&
+            strchr(told, 'U') && !strchr(told + (strchr(told, 'U') - told), 'D'))
+            ck_assert_int_eq(zab_sim_net_break(&b.net, 110, 0, 1), 0);
+        zab_sim_queue_pop(&b.q, &ev);
+        if (ev.kind == ZAB_SIM_EV_PEER_DOWN) told[k++] = 'D';
+        else if (ev.kind == ZAB_SIM_EV_LINK_UP && zab_sim_net_link_up(&b.net, &ev)) told[k++] = 'U';
+    }
+    /* Each break's downs reach both ends before the up that follows it. */
+    ck_assert_str_eq(told, "DDUDDU");
+    ck_assert_int_eq(zab_sim_net_is_up(&b.net, 0, 1), 1);
     bed_free(&b);
 }
 END_TEST
@@ -1424,6 +1455,7 @@ static Suite *sim_suite(void)
     tcase_add_test(parts, net_reorder_only_on_its_own_channel);
     tcase_add_test(parts, net_break_loses_both_directions_and_reconnects);
     tcase_add_test(parts, net_peer_down_events_name_both_ends);
+    tcase_add_test(parts, net_reconnect_planned_before_a_break_is_stale);
     tcase_add_test(parts, net_symmetric_cut_holds_until_healed);
     tcase_add_test(parts, net_one_way_cut_carries_the_other_direction);
     tcase_add_test(parts, net_crash_and_restart);

@@ -351,7 +351,7 @@ static void on_sync(zab_sim *sim, const zab_sim_event *ev)
 
 static void on_link_up(zab_sim *sim, const zab_sim_event *ev)
 {
-    if (!zab_sim_net_link_up(&sim->net, ev->a, ev->b)) return;
+    if (!zab_sim_net_link_up(&sim->net, ev)) return;
     zab_sim_host *a = &sim->hosts[ev->a], *b = &sim->hosts[ev->b];
     zab_sim_host_clock(a);
     zab_node_peer_up(a->node, b->sid);

@@ -202,14 +202,18 @@ int zab_sim_net_break(zab_sim_net *net, int64_t now, uint32_t a, uint32_t b)
         rc = zab_sim_queue_push(net->q, now, ZAB_SIM_EV_PEER_DOWN, b, a, net->life[b], 0);
     if (!rc && net->alive[a] && net->alive[b]) {
         int64_t delay = zab_sim_rng_range(net->rng, net->f.reconnect_min, net->f.reconnect_max);
-        rc = zab_sim_queue_push(net->q, now + delay, ZAB_SIM_EV_LINK_UP, a, b, 0, 0);
+        rc = zab_sim_queue_push(net->q, now + delay, ZAB_SIM_EV_LINK_UP, a, b, net->gen[l], 0);
     }
     return rc;
 }
 
-int zab_sim_net_link_up(zab_sim_net *net, uint32_t a, uint32_t b)
+int zab_sim_net_link_up(zab_sim_net *net, const zab_sim_event *ev)
 {
+    uint32_t a = ev->a, b = ev->b;
     size_t l = link_at(net, a, b);
+    /* A reconnect planned before a later break is stale: that break's
+     * ends have yet to hear of it, and it plans its own. */
+    if (net->gen[l] != ev->tag) return 0;
     if (net->up[l] || !net->alive[a] || !net->alive[b] || cut_both_ways(net, a, b)) return 0;
     net->up[l] = 1;
     return 1;
@@ -265,7 +269,8 @@ int zab_sim_net_heal(zab_sim_net *net, int64_t now)
     for (uint32_t a = 0; a < net->n; a++) {
         for (uint32_t b = a + 1; b < net->n; b++) {
             if (net->up[link_at(net, a, b)] || !net->alive[a] || !net->alive[b]) continue;
-            int rc = zab_sim_queue_push(net->q, now, ZAB_SIM_EV_LINK_UP, a, b, 0, 0);
+            int rc = zab_sim_queue_push(net->q, now, ZAB_SIM_EV_LINK_UP, a, b,
+                                        net->gen[link_at(net, a, b)], 0);
             if (rc) return rc;
         }
     }
@@ -292,7 +297,8 @@ int zab_sim_net_start(zab_sim_net *net, int64_t now, uint32_t node)
     for (uint32_t other = 0; other < net->n; other++) {
         if (other == node || !net->alive[other]) continue;
         uint32_t lo = node < other ? node : other, hi = node < other ? other : node;
-        int rc = zab_sim_queue_push(net->q, now, ZAB_SIM_EV_LINK_UP, lo, hi, 0, 0);
+        int rc = zab_sim_queue_push(net->q, now, ZAB_SIM_EV_LINK_UP, lo, hi,
+                                    net->gen[link_at(net, lo, hi)], 0);
         if (rc) return rc;
     }
     return 0;

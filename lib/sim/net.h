@@ -86,9 +86,10 @@ void zab_sim_msg_free(zab_sim_msg *m);
 /* Break the link between a and b if it is up. 0 or ZAB_ENOMEM. */
 int zab_sim_net_break(zab_sim_net *net, int64_t now, uint32_t a, uint32_t b);
 
-/* A LINK_UP event: 1 when the link came up (the host then tells both ends),
- * 0 when it is up already or may not come up. */
-int zab_sim_net_link_up(zab_sim_net *net, uint32_t a, uint32_t b);
+/* A LINK_UP event (tagged with the link's generation when it was planned):
+ * 1 when the link came up (the host then tells both ends), 0 when it is up
+ * already, may not come up, or broke again since it was planned. */
+int zab_sim_net_link_up(zab_sim_net *net, const zab_sim_event *ev);
 
 int zab_sim_net_is_up(const zab_sim_net *net, uint32_t a, uint32_t b);
 
