@@ -328,7 +328,7 @@ static void confirm_syncs(zab_node *n)
         }
     }
     if (n->role != ZAB_LEADING) return;
-    memmove(n->confirms, n->confirms + k, (n->nconfirms - k) * sizeof(*n->confirms));
+    if (k) memmove(n->confirms, n->confirms + k, (n->nconfirms - k) * sizeof(*n->confirms));
     n->nconfirms -= k;
     if (n->nconfirms && n->round_confirmed == n->round_sent) send_round(n);
 }
