@@ -972,6 +972,41 @@ ZAB_API void zab_client_abandon(zab_client *client);
 /* The session's id and negotiated timeout. */
 ZAB_API int64_t zab_client_session(const zab_client *client);
 ZAB_API int32_t zab_client_timeout(const zab_client *client);
+/* The session's 16-byte password (what a ZooKeeper client keeps to
+ * reconnect with). */
+ZAB_API void zab_client_password(const zab_client *client, uint8_t out[16]);
+
+/* Resume an existing session through server: a client that lost its
+ * connection (to this server or another) reconnects with the session's id,
+ * its password and the last zxid it saw (zab_node_revalidate). Returns 0
+ * and *out; ZAB_EAUTHFAILED (a wrong password), ZAB_ESESSIONEXPIRED,
+ * ZAB_ECONNECTIONLOSS (this server does not serve, or has applied less
+ * than the client saw: try another), ZAB_EFAILED (a stopped server),
+ * ZAB_ENOMEM. Requests for the session through any other server then fail
+ * with ZAB_ESESSIONMOVED. */
+ZAB_API int zab_client_resume(zab_server *server, int64_t session, const uint8_t passwd[16],
+                              int64_t last_zxid_seen, zab_client_watch_fn watch, void *ctx,
+                              zab_client **out);
+
+/* Add an identity to the client's connection (ZooKeeper's addAuth: scheme
+ * "digest" with id "user:BASE64(SHA1(user:password))", see zab_digest_id;
+ * "ip" with the peer's address), used in the ACL checks of every later
+ * request. Copied. 0, ZAB_EINVAL (an empty scheme), ZAB_ENOMEM. */
+ZAB_API int zab_client_add_auth(zab_client *client, zab_str scheme, zab_str id);
+
+/* By default the server keeps an open client's session alive. A host that
+ * relays a remote client turns that off (on = 0) and reports the client's
+ * pings and requests with zab_client_touch, so that a client that falls
+ * silent expires as ZooKeeper's do. */
+ZAB_API void zab_client_keep_alive(zab_client *client, int on);
+ZAB_API int zab_client_touch(zab_client *client);
+
+/* Re-register a reconnected client's watches (SetWatches): kind is one of
+ * ZAB_SETWATCH_*, relative_zxid the last zxid the client saw; events it
+ * missed come at once to the watch callback (zab_tree_set_watches).
+ * Waits. 0, ZAB_EINVAL, ZAB_EFAILED, ZAB_ENOMEM. */
+ZAB_API int zab_client_set_watches(zab_client *client, int64_t relative_zxid, int kind,
+                                   const zab_str *paths, uint32_t npaths);
 
 /* Any request (see zab_node_submit: writes, reads, sync, multi), for the
  * client's session; req->session is ignored. Asynchronous: copied, queued
