@@ -1,6 +1,6 @@
 /*
- * host.h - the ready server and its in-process clients: what server.c and
- * client.c share.
+ * host.h - the ready server and its in-process clients: what server.c,
+ * server_loop.c and client.c share.
  *
  * One thread, the server's, drives the node, the storage and the transport.
  * Client threads never touch them: they queue items in the server's inbox
@@ -107,11 +107,27 @@ struct zab_server {
     char start_note[256];     /* what storage recovery repaired, for the log */
 };
 
-/* server.c, for client.c. */
+/* server_loop.c, for client.c. */
 
 /* Queue an item for the server's thread and wake it. 0, or ZAB_EFAILED
  * when the server has stopped (the item is not queued). */
 int zab_host_post(zab_server *s, zab_host_call *call);
+
+/* server_loop.c, for server.c. */
+
+/* The server's thread, from the start of its loop to its wind-down. */
+void *zab_host_run(void *server);
+/* Point the node's callbacks and the tree's watch callback at s. */
+void zab_host_wire_node(zab_server *s, zab_io *io, zab_tree_config *tree);
+/* Point the transport's callbacks at s. */
+void zab_host_wire_tcp(zab_server *s, zab_tcp_config *tc);
+/* The transport's callback for the storage's sync descriptor; ctx is s. */
+void zab_host_storage_synced(void *ctx);
+/* Draw how many applied transactions the next snapshot waits for. */
+void zab_host_next_snapshot_point(zab_server *s);
+
+/* server.c, for server_loop.c and client.c. */
+
 /* A session id no other session of this ensemble has had. */
 int64_t zab_host_new_session(zab_server *s);
 /* Take and drop a reference; the last drop frees the server. */
@@ -119,6 +135,8 @@ void zab_host_hold(zab_server *s);
 void zab_host_release(zab_server *s);
 /* The milliseconds of CLOCK_MONOTONIC. */
 int64_t zab_host_mono_ms(void);
+/* The node's clock, in milliseconds. */
+int64_t zab_host_node_now(const zab_server *s);
 /* Fill n bytes with randomness from the system. 0 or ZAB_EIO. */
 int zab_host_random(void *bytes, size_t n);
 
