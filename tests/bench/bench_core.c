@@ -5,16 +5,16 @@
  * (in virtual time) to replace a crashed leader.
  *
  * Throughput and latency run every node in this one process, on one thread,
- * over a minimal host: one FIFO of messages (every channel's order kept),
- * delivered as fast as the nodes take them, no disk (log_append records the
- * highest zxid; after each pass over the queue every node is told that all
- * it appended is durable: one group commit per pass). The leader holds
- * WINDOW setData requests in flight, refilled after every call into it that
- * finished some (a callback may not call back into its node). Each
- * figure is the median of RUNS runs, each on a fresh ensemble, timed with
- * CLOCK_MONOTONIC after a warm-up (the clock reads that time each write
- * are part of the timed work). Since every replica runs on the same core,
- * a commit's cost is the whole ensemble's.
+ * over a minimal host (bench/mini_cluster.h): one FIFO of messages (every
+ * channel's order kept), delivered as fast as the nodes take them, no disk
+ * (log_append records the highest zxid; after each pass over the queue
+ * every node is told that all it appended is durable: one group commit per
+ * pass). The leader holds WINDOW setData requests in flight, refilled
+ * after every call into it that finished some (a callback may not call back
+ * into its node). Each figure is the median of RUNS runs, each on a fresh
+ * ensemble, timed with CLOCK_MONOTONIC after a warm-up (the clock reads
+ * that time each write are part of the timed work). Since every replica
+ * runs on the same core, a commit's cost is the whole ensemble's.
  *
  * Output: "bench: <name> <value> <unit>" lines; comments start with '#'.
  */
@@ -23,13 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "zab.h"
 #include "zab_sim.h"
 
+#define BENCH_NAME "bench_core"
+#include "bench/mini_cluster.h"
+
 enum {
-    MAX_NODES = 5,
     RUNS = 3,
     WINDOW = 1000,          /* the node's default max_outstanding */
     KEYS = 8,               /* znodes the writes rotate over */
@@ -97,86 +98,10 @@ static uint64_t allocs_so_far(void) { return 0; }
 static uint64_t reallocs_kept(void) { return 0; }
 #endif
 
-/* ---- small helpers ---- */
+/* ---- the workload ---- */
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what, int rc)
-{
-    fprintf(stderr, "bench_core: %s: %s (%d)\n", what, zab_strerror(rc), rc);
-    exit(1);
-}
-
-static void *xcalloc(size_t n, size_t len)
-{
-    void *p = calloc(n, len);
-    if (!p) die("calloc", ZAB_ENOMEM);
-    return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
-
-/* ---- the message queue ---- */
-
-/* Messages are laid end to end: a header, then the bytes padded to 8. Two
- * queues take turns: one is delivered while the nodes' replies fill the
- * other, which keeps every channel in order and lets a buffer be reused
- * without ever moving under a message being delivered. */
-typedef struct msg_head {
-    uint32_t from, to;      /* node indexes */
-    uint32_t len;
-    uint32_t pad;
-} msg_head;
-
-typedef struct msg_queue {
-    uint8_t *data;
-    size_t len, cap;
-} msg_queue;
-
-static size_t padded(size_t len)
-{
-    return (len + 7) & ~(size_t)7;
-}
-
-/* ---- the ensemble and its host ---- */
-
-typedef struct cluster cluster;
-
-typedef struct host {
-    cluster *c;
-    uint32_t idx;
-    int role;
-    int64_t appended, synced;
-} host;
-
-struct cluster {
-    uint32_t n;
-    zab_node *nodes[MAX_NODES];
-    host hosts[MAX_NODES];
-    zab_member members[MAX_NODES];
-    msg_queue q[2];
-    int fill;               /* the queue that sends go to */
-    int64_t now;            /* virtual ms */
-    uint64_t host_allocs;   /* the host's own, to tell them from the library's */
-    int broken;             /* a node closed a channel or reported an error */
-    int leader;             /* index, -1 while none */
-
-    /* the workload */
+typedef struct cluster {
+    mini_cluster net;       /* first: the hooks get it and mean this */
     zab_op ops[KEYS];
     char paths[KEYS][16];
     uint8_t payload[PAYLOAD];
@@ -185,77 +110,16 @@ struct cluster {
     uint64_t sent_at[SLOTS];
     uint32_t *hist;         /* latency, 1 us bins (NULL: not recorded) */
     uint64_t hist_n;
-};
+} cluster;
 
-static void queue_push(cluster *c, uint32_t from, uint32_t to, const void *bytes, size_t len)
+static void on_result(mini_cluster *m, uint32_t idx, uint64_t cookie, const zab_reply *reply)
 {
-    msg_queue *q = &c->q[c->fill];
-    size_t need = sizeof(msg_head) + padded(len);
-    if (len > UINT32_MAX) die("message too long", ZAB_ETOOBIG);
-    if (q->cap - q->len < need) {
-        size_t cap = q->cap ? q->cap : 1 << 16;
-        while (cap - q->len < need) cap *= 2;
-        uint8_t *data = realloc(q->data, cap);
-        if (!data) die("queue", ZAB_ENOMEM);
-        c->host_allocs++;
-        q->data = data;
-        q->cap = cap;
-    }
-    msg_head h = { from, to, (uint32_t)len, 0 };
-    memcpy(q->data + q->len, &h, sizeof(h));
-    memcpy(q->data + q->len + sizeof(h), bytes, len);
-    q->len += need;
-}
-
-static void io_send(void *ctx, int64_t to, const void *bytes, size_t len)
-{
-    host *h = ctx;
-    if (to < 1 || to > (int64_t)h->c->n) die("send to an unknown sid", ZAB_EINVAL);
-    queue_push(h->c, h->idx, (uint32_t)(to - 1), bytes, len);
-}
-
-static void io_disconnect(void *ctx, int64_t to)
-{
-    host *h = ctx;
-    fprintf(stderr, "bench_core: node %u closed its channel to %lld\n", h->idx + 1, (long long)to);
-    h->c->broken = 1;
-}
-
-static int io_log_append(void *ctx, const zab_entry *entries, size_t n)
-{
-    host *h = ctx;
-    if (n) h->appended = entries[n - 1].zxid;
-    return 0;
-}
-
-static int io_log_truncate(void *ctx, int64_t zxid)
-{
-    host *h = ctx;
-    if (h->appended > zxid) h->appended = zxid;
-    if (h->synced > zxid) h->synced = zxid;
-    return 0;
-}
-
-static int io_save_epochs(void *ctx, int64_t accepted, int64_t current)
-{
-    (void)ctx, (void)accepted, (void)current;
-    return 0;
-}
-
-static int io_save_snapshot(void *ctx, const zab_tree *tree)
-{
-    (void)ctx, (void)tree;
-    return 0;
-}
-
-static void io_on_result(void *ctx, uint64_t cookie, const zab_reply *reply)
-{
-    host *h = ctx;
-    cluster *c = h->c;
+    cluster *c = (cluster *)m;
+    (void)idx;
     if (reply->err != ZAB_OK) {
         fprintf(stderr, "bench_core: write %llu failed: %s\n", (unsigned long long)cookie,
                 zab_strerror(reply->err));
-        c->broken = 1;
+        c->net.broken = 1;
         return;
     }
     c->done++;
@@ -265,49 +129,35 @@ static void io_on_result(void *ctx, uint64_t cookie, const zab_reply *reply)
     c->hist_n++;
 }
 
-static void io_on_role(void *ctx, int role, int64_t leader, int64_t epoch)
+/* Keep WINDOW writes in flight at the leader. Never called from inside a
+ * node: a callback may not call back into it. */
+static void top_up(cluster *c)
 {
-    host *h = ctx;
-    (void)leader, (void)epoch;
-    h->role = role;
-    if (role == ZAB_LEADING) h->c->leader = (int)h->idx;
-    else if (h->c->leader == (int)h->idx) h->c->leader = -1;
+    if (!c->writing || c->net.leader < 0) return;
+    zab_node *leader = c->net.nodes[c->net.leader];
+    while (c->submitted - c->done < WINDOW) {
+        uint64_t cookie = c->submitted + 1;
+        zab_request req = { ZAB_OP_SET_DATA, 0, NULL, 0, &c->ops[cookie % KEYS], 1 };
+        if (c->hist) c->sent_at[cookie % SLOTS] = now_ns();
+        int rc = zab_node_submit(leader, &req, cookie);
+        if (rc == ZAB_ETHROTTLED) {
+            c->throttled++;
+            return;
+        }
+        mini_check(&c->net, rc, "submit");
+        c->submitted = cookie;
+    }
 }
 
-static void check(cluster *c, int rc, const char *what)
+static void top_up_leader(mini_cluster *m, uint32_t idx)
 {
-    if (rc) die(what, rc);
-    if (c->broken) die(what, ZAB_EFAILED);
+    if ((int)idx == m->leader) top_up((cluster *)m);
 }
 
 static cluster *cluster_new(uint32_t n)
 {
     cluster *c = xcalloc(1, sizeof(*c));
-    c->n = n;
-    c->leader = -1;
-    for (uint32_t i = 0; i < n; i++) c->members[i] = (zab_member){ (int64_t)i + 1, 0 };
-    for (uint32_t i = 0; i < n; i++) {
-        c->hosts[i] = (host){ c, i, ZAB_LOOKING, 0, 0 };
-        zab_node_config cfg = { .sid = (int64_t)i + 1, .members = c->members, .nmembers = n };
-        cfg.tree.hash_seed = SEED; /* digests compare across replicas */
-        zab_io io = {
-            .ctx = &c->hosts[i],
-            .send = io_send,
-            .disconnect = io_disconnect,
-            .log_append = io_log_append,
-            .log_truncate = io_log_truncate,
-            .save_epochs = io_save_epochs,
-            .save_snapshot = io_save_snapshot,
-            .on_result = io_on_result,
-            .on_role = io_on_role,
-        };
-        c->nodes[i] = zab_node_new(&cfg, &io, NULL);
-        if (!c->nodes[i]) die("zab_node_new", ZAB_ENOMEM);
-    }
-    for (uint32_t i = 0; i < n; i++)
-        for (uint32_t k = 0; k < n; k++)
-            if (k != i) check(c, zab_node_peer_up(c->nodes[i], (int64_t)k + 1), "peer_up");
-    for (uint32_t i = 0; i < n; i++) check(c, zab_node_start(c->nodes[i], c->now), "start");
+    mini_start(&c->net, n, on_result, top_up_leader);
     memset(c->payload, 'p', sizeof(c->payload));
     for (int k = 0; k < KEYS; k++) {
         snprintf(c->paths[k], sizeof(c->paths[k]), "/core-%d", k);
@@ -318,96 +168,9 @@ static cluster *cluster_new(uint32_t n)
 
 static void cluster_free(cluster *c)
 {
-    for (uint32_t i = 0; i < c->n; i++) zab_node_free(c->nodes[i]);
-    free(c->q[0].data);
-    free(c->q[1].data);
+    mini_free(&c->net);
     free(c->hist);
     free(c);
-}
-
-/* Keep WINDOW writes in flight at the leader. Never called from inside a
- * node: a callback may not call back into it. */
-static void top_up(cluster *c)
-{
-    if (!c->writing || c->leader < 0) return;
-    zab_node *leader = c->nodes[c->leader];
-    while (c->submitted - c->done < WINDOW) {
-        uint64_t cookie = c->submitted + 1;
-        zab_request req = { ZAB_OP_SET_DATA, 0, NULL, 0, &c->ops[cookie % KEYS], 1 };
-        if (c->hist) c->sent_at[cookie % SLOTS] = now_ns();
-        int rc = zab_node_submit(leader, &req, cookie);
-        if (rc == ZAB_ETHROTTLED) {
-            c->throttled++;
-            return;
-        }
-        check(c, rc, "submit");
-        c->submitted = cookie;
-    }
-}
-
-/* Report every node's appended entries durable: one group commit. */
-static void sync_all(cluster *c)
-{
-    for (uint32_t i = 0; i < c->n; i++) {
-        host *h = &c->hosts[i];
-        if (h->appended <= h->synced) continue;
-        h->synced = h->appended;
-        check(c, zab_node_log_synced(c->nodes[i], h->synced), "log_synced");
-        if ((int)i == c->leader) top_up(c);
-    }
-}
-
-/* Deliver everything queued (replies queue up for the next pass), then
- * sync. Returns the number of messages delivered. */
-static size_t pass(cluster *c)
-{
-    msg_queue *q = &c->q[c->fill];
-    c->fill ^= 1;
-    size_t at = 0, count = 0;
-    while (at < q->len) {
-        msg_head h;
-        memcpy(&h, q->data + at, sizeof(h));
-        const uint8_t *bytes = q->data + at + sizeof(h);
-        check(c, zab_node_recv(c->nodes[h.to], (int64_t)h.from + 1, bytes, h.len), "recv");
-        if ((int)h.to == c->leader) top_up(c);
-        at += sizeof(h) + padded(h.len);
-        count++;
-    }
-    q->len = 0;
-    sync_all(c);
-    return count;
-}
-
-/* Nothing in flight: move the virtual clock to the next timer. */
-static void advance(cluster *c)
-{
-    int64_t next = INT64_MAX;
-    for (uint32_t i = 0; i < c->n; i++) {
-        int64_t d = zab_node_next_deadline(c->nodes[i]);
-        if (d < next) next = d;
-    }
-    if (next > c->now) c->now = next;
-    for (uint32_t i = 0; i < c->n; i++) check(c, zab_node_tick(c->nodes[i], c->now), "tick");
-}
-
-static int all_serving(const cluster *c)
-{
-    if (c->leader < 0) return 0;
-    for (uint32_t i = 0; i < c->n; i++)
-        if (c->hosts[i].role != ZAB_LEADING && c->hosts[i].role != ZAB_FOLLOWING) return 0;
-    return 1;
-}
-
-/* One pass; when it leaves nothing in flight, the next timer fires. */
-static void step(cluster *c)
-{
-    if (!pass(c) && !c->q[c->fill].len) advance(c);
-    if (c->now > 600000) die("no progress in 10 virtual minutes", ZAB_EFAILED);
-}
-
-static void elect(cluster *c)
-{
-    while (!all_serving(c)) step(c);
 }
 
 /* Create the znodes the writes go to, one at a time. */
@@ -416,8 +179,9 @@ static void create_keys(cluster *c)
     for (int k = 0; k < KEYS; k++) {
         zab_op op = zab_op_create(c->paths[k], "", 0, zab_acl_open, 1, ZAB_PERSISTENT);
         zab_request req = { op.type, 0, NULL, 0, &op, 1 };
-        check(c, zab_node_submit(c->nodes[c->leader], &req, ++c->submitted), "create");
-        while (c->done < c->submitted) step(c);
+        mini_check(&c->net, zab_node_submit(c->net.nodes[c->net.leader], &req, ++c->submitted),
+                   "create");
+        while (c->done < c->submitted) mini_step(&c->net);
     }
 }
 
@@ -426,7 +190,7 @@ static void run_for(cluster *c, double seconds)
 {
     uint64_t until = now_ns() + (uint64_t)(seconds * 1e9);
     top_up(c);
-    while (now_ns() < until) step(c);
+    while (now_ns() < until) mini_step(&c->net);
 }
 
 /* Stop writing, deliver everything, and check that every replica applied
@@ -434,15 +198,9 @@ static void run_for(cluster *c, double seconds)
 static void drain_and_verify(cluster *c)
 {
     c->writing = 0;
-    while (c->q[c->fill].len || c->done < c->submitted) step(c);
+    while (c->net.q[c->net.fill].len || c->done < c->submitted) mini_step(&c->net);
     zab_tree_stats first;
-    zab_tree_stats_get(zab_node_tree(c->nodes[0]), &first);
-    for (uint32_t i = 0; i < c->n; i++) {
-        zab_tree_stats st;
-        zab_tree_stats_get(zab_node_tree(c->nodes[i]), &st);
-        if (st.last_zxid != first.last_zxid || st.digest != first.digest)
-            die("replicas differ after the run", ZAB_EFAILED);
-    }
+    mini_same_trees(&c->net, &first);
     if (ZAB_COUNTER(first.last_zxid) != c->submitted) die("a write went missing", ZAB_EFAILED);
 }
 
@@ -467,7 +225,7 @@ static double percentile(const uint32_t *hist, uint64_t n, double p)
 static void bench_run(uint32_t n, run_figures *f)
 {
     cluster *c = cluster_new(n);
-    elect(c);
+    mini_elect(&c->net);
     create_keys(c);
     c->hist = xcalloc(HIST_US, sizeof(*c->hist));
     c->writing = 1;
@@ -475,13 +233,13 @@ static void bench_run(uint32_t n, run_figures *f)
     memset(c->hist, 0, HIST_US * sizeof(*c->hist));
     c->hist_n = 0;
 
-    uint64_t done0 = c->done, allocs0 = allocs_so_far(), host0 = c->host_allocs;
+    uint64_t done0 = c->done, allocs0 = allocs_so_far(), host0 = c->net.host_allocs;
     uint64_t kept0 = reallocs_kept();
     uint64_t t0 = now_ns();
     run_for(c, MEASURE_S);
     uint64_t t1 = now_ns();
     uint64_t commits = c->done - done0;
-    uint64_t allocs = allocs_so_far() - allocs0, host_allocs = c->host_allocs - host0;
+    uint64_t allocs = allocs_so_far() - allocs0, host_allocs = c->net.host_allocs - host0;
     uint64_t kept = reallocs_kept() - kept0;
 
     f->commits_per_s = (double)commits / ((double)(t1 - t0) / 1e9);

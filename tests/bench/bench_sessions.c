@@ -5,12 +5,13 @@
  * its own tree, alone and while a stream of setData writes flows through
  * the leader.
  *
- * The host is bench_core's: every node in this one process, on one thread,
- * one FIFO of messages (every channel's order kept) delivered as fast as the
- * nodes take them, no disk (log_append records the highest zxid; after each
- * pass over the queue every node is told that all it appended is durable:
- * one group commit per pass). Virtual time stands still while work is in
- * flight, so no session expires during a measurement.
+ * The host is bench_core's (bench/mini_cluster.h): every node in this one
+ * process, on one thread, one FIFO of messages (every channel's order kept)
+ * delivered as fast as the nodes take them, no disk (log_append records the
+ * highest zxid; after each pass over the queue every node is told that all
+ * it appended is durable: one group commit per pass). Virtual time stands
+ * still while work is in flight, so no session expires during a
+ * measurement.
  *
  * Sessions: WINDOW createSession requests (each a new id, a 16-byte
  * password, a 10 s timeout as the node negotiates it) are kept in flight at
@@ -43,9 +44,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "zab.h"
+
+#define BENCH_NAME "bench_sessions"
+#include "bench/mini_cluster.h"
 
 enum {
     NODES = 3,
@@ -62,45 +65,12 @@ enum {
 
 static const double WARMUP_S = 0.2;
 static const double MEASURE_S = 0.5;
-static const uint64_t SEED = 0x5eedf00dULL;
 
 /* A cookie's top byte says what it answers; the rest counts. */
 enum { KIND_SHIFT = 56 };
 enum { KIND_SETUP = 1, KIND_SESSION, KIND_WRITE, KIND_READ };
 
-/* ---- small helpers ---- */
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what, int rc)
-{
-    fprintf(stderr, "bench_sessions: %s: %s (%d)\n", what, zab_strerror(rc), rc);
-    exit(1);
-}
-
-static void *xcalloc(size_t n, size_t len)
-{
-    void *p = calloc(n, len);
-    if (!p) die("calloc", ZAB_ENOMEM);
-    return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
+/* ---- cookies and sessions ---- */
 
 static uint64_t cookie_of(int kind, uint64_t count)
 {
@@ -113,38 +83,7 @@ static int64_t session_id(uint64_t n)
     return ((int64_t)1 << 40) + (int64_t)n;
 }
 
-/* ---- the message queue ---- */
-
-/* Messages are laid end to end: a header, then the bytes padded to 8. Two
- * queues take turns: one is delivered while the nodes' replies fill the
- * other, which keeps every channel in order and lets a buffer be reused
- * without ever moving under a message being delivered. */
-typedef struct msg_head {
-    uint32_t from, to;      /* node indexes */
-    uint32_t len;
-    uint32_t pad;
-} msg_head;
-
-typedef struct msg_queue {
-    uint8_t *data;
-    size_t len, cap;
-} msg_queue;
-
-static size_t padded(size_t len)
-{
-    return (len + 7) & ~(size_t)7;
-}
-
-/* ---- the ensemble and its host ---- */
-
-typedef struct cluster cluster;
-
-typedef struct host {
-    cluster *c;
-    uint32_t idx;
-    int role;
-    int64_t appended, synced;
-} host;
+/* ---- the workload ---- */
 
 /* Requests of one kind kept WINDOW deep in flight at one node. */
 typedef struct flow {
@@ -154,16 +93,8 @@ typedef struct flow {
     uint64_t submitted, done, throttled;
 } flow;
 
-struct cluster {
-    zab_node *nodes[NODES];
-    host hosts[NODES];
-    zab_member members[NODES];
-    msg_queue q[2];
-    int fill;               /* the queue that sends go to */
-    int64_t now;            /* virtual ms */
-    int broken;             /* a node closed a channel or a request failed */
-    int leader;             /* index, -1 while none */
-
+typedef struct cluster {
+    mini_cluster net;       /* first: the hooks get it and mean this */
     char paths[KEYS][16];
     uint8_t values[VALUES][PAYLOAD];
     zab_op read_ops[KEYS];
@@ -172,75 +103,14 @@ struct cluster {
     uint64_t setup_submitted, setup_done;
     flow sessions, writes;
     uint64_t reads_done;
-};
-
-static void queue_push(cluster *c, uint32_t from, uint32_t to, const void *bytes, size_t len)
-{
-    msg_queue *q = &c->q[c->fill];
-    size_t need = sizeof(msg_head) + padded(len);
-    if (len > UINT32_MAX) die("message too long", ZAB_ETOOBIG);
-    if (q->cap - q->len < need) {
-        size_t cap = q->cap ? q->cap : 1 << 16;
-        while (cap - q->len < need) cap *= 2;
-        uint8_t *data = realloc(q->data, cap);
-        if (!data) die("queue", ZAB_ENOMEM);
-        q->data = data;
-        q->cap = cap;
-    }
-    msg_head h = { from, to, (uint32_t)len, 0 };
-    memcpy(q->data + q->len, &h, sizeof(h));
-    memcpy(q->data + q->len + sizeof(h), bytes, len);
-    q->len += need;
-}
-
-static void io_send(void *ctx, int64_t to, const void *bytes, size_t len)
-{
-    host *h = ctx;
-    if (to < 1 || to > NODES) die("send to an unknown sid", ZAB_EINVAL);
-    queue_push(h->c, h->idx, (uint32_t)(to - 1), bytes, len);
-}
-
-static void io_disconnect(void *ctx, int64_t to)
-{
-    host *h = ctx;
-    fprintf(stderr, "bench_sessions: node %u closed its channel to %lld\n", h->idx + 1,
-            (long long)to);
-    h->c->broken = 1;
-}
-
-static int io_log_append(void *ctx, const zab_entry *entries, size_t n)
-{
-    host *h = ctx;
-    if (n) h->appended = entries[n - 1].zxid;
-    return 0;
-}
-
-static int io_log_truncate(void *ctx, int64_t zxid)
-{
-    host *h = ctx;
-    if (h->appended > zxid) h->appended = zxid;
-    if (h->synced > zxid) h->synced = zxid;
-    return 0;
-}
-
-static int io_save_epochs(void *ctx, int64_t accepted, int64_t current)
-{
-    (void)ctx, (void)accepted, (void)current;
-    return 0;
-}
-
-static int io_save_snapshot(void *ctx, const zab_tree *tree)
-{
-    (void)ctx, (void)tree;
-    return 0;
-}
+} cluster;
 
 static void request_failed(cluster *c, const char *what, uint64_t cookie, int err)
 {
     fprintf(stderr, "bench_sessions: %s %llu failed: %s (%d)\n", what,
             (unsigned long long)(cookie & (((uint64_t)1 << KIND_SHIFT) - 1)), zab_strerror(err),
             err);
-    c->broken = 1;
+    c->net.broken = 1;
 }
 
 /* A read must see one of the values ever written to its znode. */
@@ -254,13 +124,12 @@ static int read_ok(const cluster *c, const zab_reply *reply)
     return v < VALUES && memcmp(d, c->values[v], PAYLOAD) == 0;
 }
 
-static void io_on_result(void *ctx, uint64_t cookie, const zab_reply *reply)
+static void on_result(mini_cluster *m, uint32_t idx, uint64_t cookie, const zab_reply *reply)
 {
-    host *h = ctx;
-    cluster *c = h->c;
+    cluster *c = (cluster *)m;
     int kind = (int)(cookie >> KIND_SHIFT);
-    if ((kind == KIND_SESSION && h->idx != c->sessions.at) ||
-        (kind == KIND_WRITE && h->idx != c->writes.at))
+    if ((kind == KIND_SESSION && idx != c->sessions.at) ||
+        (kind == KIND_WRITE && idx != c->writes.at))
         die("a reply from a node the request was not submitted at", ZAB_EFAILED);
     switch (kind) {
     case KIND_SETUP:
@@ -285,69 +154,10 @@ static void io_on_result(void *ctx, uint64_t cookie, const zab_reply *reply)
     }
 }
 
-static void io_on_role(void *ctx, int role, int64_t leader, int64_t epoch)
-{
-    host *h = ctx;
-    (void)leader, (void)epoch;
-    h->role = role;
-    if (role == ZAB_LEADING) h->c->leader = (int)h->idx;
-    else if (h->c->leader == (int)h->idx) h->c->leader = -1;
-}
-
-static void check(cluster *c, int rc, const char *what)
-{
-    if (rc) die(what, rc);
-    if (c->broken) die(what, ZAB_EFAILED);
-}
-
-static cluster *cluster_new(void)
-{
-    cluster *c = xcalloc(1, sizeof(*c));
-    c->leader = -1;
-    for (uint32_t i = 0; i < NODES; i++) c->members[i] = (zab_member){ (int64_t)i + 1, 0 };
-    for (uint32_t i = 0; i < NODES; i++) {
-        c->hosts[i] = (host){ c, i, ZAB_LOOKING, 0, 0 };
-        zab_node_config cfg = { .sid = (int64_t)i + 1, .members = c->members, .nmembers = NODES };
-        cfg.tree.hash_seed = SEED; /* digests compare across replicas */
-        zab_io io = {
-            .ctx = &c->hosts[i],
-            .send = io_send,
-            .disconnect = io_disconnect,
-            .log_append = io_log_append,
-            .log_truncate = io_log_truncate,
-            .save_epochs = io_save_epochs,
-            .save_snapshot = io_save_snapshot,
-            .on_result = io_on_result,
-            .on_role = io_on_role,
-        };
-        c->nodes[i] = zab_node_new(&cfg, &io, NULL);
-        if (!c->nodes[i]) die("zab_node_new", ZAB_ENOMEM);
-    }
-    for (uint32_t i = 0; i < NODES; i++)
-        for (uint32_t k = 0; k < NODES; k++)
-            if (k != i) check(c, zab_node_peer_up(c->nodes[i], (int64_t)k + 1), "peer_up");
-    for (uint32_t i = 0; i < NODES; i++) check(c, zab_node_start(c->nodes[i], c->now), "start");
-    for (int v = 0; v < VALUES; v++)
-        for (int i = 0; i < PAYLOAD; i++) c->values[v][i] = (uint8_t)('a' + (v + i) % 26);
-    for (int k = 0; k < KEYS; k++) {
-        snprintf(c->paths[k], sizeof(c->paths[k]), "/sessions-%d", k);
-        c->read_ops[k] = zab_op_read(ZAB_OP_GET_DATA, c->paths[k], 0);
-    }
-    return c;
-}
-
-static void cluster_free(cluster *c)
-{
-    for (uint32_t i = 0; i < NODES; i++) zab_node_free(c->nodes[i]);
-    free(c->q[0].data);
-    free(c->q[1].data);
-    free(c);
-}
-
 static void top_up_sessions(cluster *c)
 {
     flow *f = &c->sessions;
-    zab_node *node = c->nodes[f->at];
+    zab_node *node = c->net.nodes[f->at];
     int32_t timeout = zab_node_session_timeout(node, SESSION_TIMEOUT_MS);
     while (f->submitted - f->done < WINDOW && (!f->limit || f->submitted < f->limit)) {
         uint64_t n = f->submitted + 1;
@@ -361,7 +171,7 @@ static void top_up_sessions(cluster *c)
             f->throttled++;
             return;
         }
-        check(c, rc, "submit createSession");
+        mini_check(&c->net, rc, "submit createSession");
         f->submitted = n;
     }
 }
@@ -369,7 +179,7 @@ static void top_up_sessions(cluster *c)
 static void top_up_writes(cluster *c)
 {
     flow *f = &c->writes;
-    zab_node *node = c->nodes[f->at];
+    zab_node *node = c->net.nodes[f->at];
     while (f->submitted - f->done < WINDOW) {
         uint64_t n = f->submitted + 1;
         zab_op op = zab_op_set_data(c->paths[n % KEYS], c->values[n / KEYS % VALUES], PAYLOAD, -1);
@@ -379,7 +189,7 @@ static void top_up_writes(cluster *c)
             f->throttled++;
             return;
         }
-        check(c, rc, "submit setData");
+        mini_check(&c->net, rc, "submit setData");
         f->submitted = n;
     }
 }
@@ -387,80 +197,35 @@ static void top_up_writes(cluster *c)
 /* Refill the flows submitted at node idx, after a call into it that may
  * have finished some. Never called from inside a node: a callback may not
  * call back into it. */
-static void top_up(cluster *c, uint32_t idx)
+static void top_up(mini_cluster *m, uint32_t idx)
 {
+    cluster *c = (cluster *)m;
     if (c->sessions.on && c->sessions.at == idx) top_up_sessions(c);
     if (c->writes.on && c->writes.at == idx) top_up_writes(c);
 }
 
-/* Report every node's appended entries durable: one group commit. */
-static void sync_all(cluster *c)
+static cluster *cluster_new(void)
 {
-    for (uint32_t i = 0; i < NODES; i++) {
-        host *h = &c->hosts[i];
-        if (h->appended <= h->synced) continue;
-        h->synced = h->appended;
-        check(c, zab_node_log_synced(c->nodes[i], h->synced), "log_synced");
-        top_up(c, i);
+    cluster *c = xcalloc(1, sizeof(*c));
+    mini_start(&c->net, NODES, on_result, top_up);
+    for (int v = 0; v < VALUES; v++)
+        for (int i = 0; i < PAYLOAD; i++) c->values[v][i] = (uint8_t)('a' + (v + i) % 26);
+    for (int k = 0; k < KEYS; k++) {
+        snprintf(c->paths[k], sizeof(c->paths[k]), "/sessions-%d", k);
+        c->read_ops[k] = zab_op_read(ZAB_OP_GET_DATA, c->paths[k], 0);
     }
+    return c;
 }
 
-/* Deliver everything queued (replies queue up for the next pass), then
- * sync. Returns the number of messages delivered. */
-static size_t pass(cluster *c)
+static void cluster_free(cluster *c)
 {
-    msg_queue *q = &c->q[c->fill];
-    c->fill ^= 1;
-    size_t at = 0, count = 0;
-    while (at < q->len) {
-        msg_head h;
-        memcpy(&h, q->data + at, sizeof(h));
-        const uint8_t *bytes = q->data + at + sizeof(h);
-        check(c, zab_node_recv(c->nodes[h.to], (int64_t)h.from + 1, bytes, h.len), "recv");
-        top_up(c, h.to);
-        at += sizeof(h) + padded(h.len);
-        count++;
-    }
-    q->len = 0;
-    sync_all(c);
-    return count;
-}
-
-/* Nothing in flight: move the virtual clock to the next timer. */
-static void advance(cluster *c)
-{
-    int64_t next = INT64_MAX;
-    for (uint32_t i = 0; i < NODES; i++) {
-        int64_t d = zab_node_next_deadline(c->nodes[i]);
-        if (d < next) next = d;
-    }
-    if (next > c->now) c->now = next;
-    for (uint32_t i = 0; i < NODES; i++) check(c, zab_node_tick(c->nodes[i], c->now), "tick");
-}
-
-static int all_serving(const cluster *c)
-{
-    if (c->leader < 0) return 0;
-    for (uint32_t i = 0; i < NODES; i++)
-        if (c->hosts[i].role != ZAB_LEADING && c->hosts[i].role != ZAB_FOLLOWING) return 0;
-    return 1;
-}
-
-/* One pass; when it leaves nothing in flight, the next timer fires. */
-static void step(cluster *c)
-{
-    if (!pass(c) && !c->q[c->fill].len) advance(c);
-    if (c->now > 600000) die("no progress in 10 virtual minutes", ZAB_EFAILED);
-}
-
-static void elect(cluster *c)
-{
-    while (!all_serving(c)) step(c);
+    mini_free(&c->net);
+    free(c);
 }
 
 static uint32_t a_follower(const cluster *c)
 {
-    return c->leader == 0 ? 1 : 0;
+    return c->net.leader == 0 ? 1 : 0;
 }
 
 /* Create the znodes the reads and writes go to, one at a time. */
@@ -471,8 +236,9 @@ static void create_keys(cluster *c)
                                   ZAB_PERSISTENT);
         zab_request req = { op.type, 0, NULL, 0, &op, 1 };
         uint64_t n = ++c->setup_submitted;
-        check(c, zab_node_submit(c->nodes[c->leader], &req, cookie_of(KIND_SETUP, n)), "create");
-        while (c->setup_done < n) step(c);
+        zab_node *leader = c->net.nodes[c->net.leader];
+        mini_check(&c->net, zab_node_submit(leader, &req, cookie_of(KIND_SETUP, n)), "create");
+        while (c->setup_done < n) mini_step(&c->net);
     }
 }
 
@@ -480,8 +246,8 @@ static void create_keys(cluster *c)
 static double run_flow(cluster *c, flow *f, double seconds)
 {
     uint64_t done0 = f->done, t0 = now_ns(), until = t0 + (uint64_t)(seconds * 1e9), t;
-    top_up(c, f->at);
-    do step(c);
+    top_up(&c->net, f->at);
+    do mini_step(&c->net);
     while ((t = now_ns()) < until);
     return (double)(f->done - done0) / ((double)(t - t0) / 1e9);
 }
@@ -491,16 +257,14 @@ static double run_flow(cluster *c, flow *f, double seconds)
 static void drain_and_verify(cluster *c)
 {
     c->sessions.on = c->writes.on = 0;
-    while (c->q[c->fill].len || c->sessions.done < c->sessions.submitted ||
+    while (c->net.q[c->net.fill].len || c->sessions.done < c->sessions.submitted ||
            c->writes.done < c->writes.submitted)
-        step(c);
+        mini_step(&c->net);
     zab_tree_stats first;
-    zab_tree_stats_get(zab_node_tree(c->nodes[0]), &first);
+    mini_same_trees(&c->net, &first);
     for (uint32_t i = 0; i < NODES; i++) {
         zab_tree_stats st;
-        zab_tree_stats_get(zab_node_tree(c->nodes[i]), &st);
-        if (st.last_zxid != first.last_zxid || st.digest != first.digest)
-            die("replicas differ after the run", ZAB_EFAILED);
+        zab_tree_stats_get(zab_node_tree(c->net.nodes[i]), &st);
         if (st.sessions != c->sessions.done) die("a session went missing", ZAB_EFAILED);
     }
     uint64_t txns = c->setup_done + c->sessions.done + c->writes.done;
@@ -520,8 +284,8 @@ static void report_throttled(const cluster *c, const char *where)
 static double session_run(int at_leader)
 {
     cluster *c = cluster_new();
-    elect(c);
-    c->sessions.at = at_leader ? (uint32_t)c->leader : a_follower(c);
+    mini_elect(&c->net);
+    c->sessions.at = at_leader ? (uint32_t)c->net.leader : a_follower(c);
     c->sessions.on = 1;
     run_flow(c, &c->sessions, WARMUP_S);
     double rate = run_flow(c, &c->sessions, MEASURE_S);
@@ -546,7 +310,8 @@ static void read_one(cluster *c, zab_node *follower)
     uint64_t n = c->reads_done + 1;
     zab_request req = { ZAB_OP_GET_DATA, session_id(1 + n / KEYS % READ_SESSIONS), NULL, 0,
                         &c->read_ops[n % KEYS], 1 };
-    check(c, zab_node_submit(follower, &req, cookie_of(KIND_READ, n)), "submit getData");
+    mini_check(&c->net, zab_node_submit(follower, &req, cookie_of(KIND_READ, n)),
+               "submit getData");
     if (c->reads_done != n) die("a read of an idle session waited", ZAB_EFAILED);
 }
 
@@ -558,15 +323,15 @@ typedef struct read_figures {
 /* READ_BATCH reads, one pass of the ensemble, and again, for `seconds`. */
 static read_figures read_loop(cluster *c, uint32_t reader, double seconds)
 {
-    zab_node *follower = c->nodes[reader];
+    zab_node *follower = c->net.nodes[reader];
     uint64_t reads0 = c->reads_done, writes0 = c->writes.done;
     uint64_t t0 = now_ns(), until = t0 + (uint64_t)(seconds * 1e9), t = t0, reading = 0;
-    top_up(c, c->writes.at);
+    top_up(&c->net, c->writes.at);
     do {
         for (int i = 0; i < READ_BATCH; i++) read_one(c, follower);
         uint64_t read_end = now_ns();
         reading += read_end - t;
-        pass(c);
+        mini_pass(&c->net);
     } while ((t = now_ns()) < until);
     double s = (double)(t - t0) / 1e9;
     return (read_figures){ (double)(c->reads_done - reads0) / s,
@@ -580,18 +345,19 @@ static void create_read_sessions(cluster *c, uint32_t reader)
     c->sessions.at = reader;
     c->sessions.limit = READ_SESSIONS;
     c->sessions.on = 1;
-    top_up(c, reader);
-    while (c->sessions.done < READ_SESSIONS) step(c);
+    top_up(&c->net, reader);
+    while (c->sessions.done < READ_SESSIONS) mini_step(&c->net);
     c->sessions.on = 0;
+    zab_tree *tree = zab_node_tree(c->net.nodes[reader]);
     for (uint64_t n = 1; n <= c->sessions.done; n++)
-        check(c, zab_tree_session(zab_node_tree(c->nodes[reader]), session_id(n), NULL, NULL),
-              "read session on the follower");
+        mini_check(&c->net, zab_tree_session(tree, session_id(n), NULL, NULL),
+                   "read session on the follower");
 }
 
 static void reads_run(read_figures *idle, read_figures *busy)
 {
     cluster *c = cluster_new();
-    elect(c);
+    mini_elect(&c->net);
     create_keys(c);
     uint32_t reader = a_follower(c);
     create_read_sessions(c, reader);
@@ -599,7 +365,7 @@ static void reads_run(read_figures *idle, read_figures *busy)
     read_loop(c, reader, WARMUP_S / 2);
     *idle = read_loop(c, reader, MEASURE_S);
 
-    c->writes.at = (uint32_t)c->leader;
+    c->writes.at = (uint32_t)c->net.leader;
     c->writes.on = 1;
     read_loop(c, reader, WARMUP_S);
     *busy = read_loop(c, reader, MEASURE_S);
