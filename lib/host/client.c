@@ -14,6 +14,7 @@
 
 #include "core/msg.h"
 #include "host/host.h"
+#include "util/codec.h"
 
 enum { RETRY_PAUSE_MS = 10 };
 
@@ -85,7 +86,11 @@ static int post_request(zab_client *c, const zab_request *req, zab_client_done_f
     zab_request copy = *req;
     copy.session = c->session;
     zab_buf bytes = { 0 };
+    pthread_mutex_lock(&c->auth_lock);
+    copy.auth = c->auth;
+    copy.nauth = c->nauth;
     int rc = zab_msg_request_encode(&copy, &bytes);
+    pthread_mutex_unlock(&c->auth_lock);
     if (rc) {
         zab_buf_free(&bytes);
         return rc == ZAB_ENOMEM ? rc : ZAB_EINVAL;
@@ -132,6 +137,12 @@ static int before_retry(zab_client *c, int64_t deadline)
 
 static void free_client(zab_client *c)
 {
+    for (uint32_t i = 0; i < c->nauth; i++) {
+        free((void *)c->auth[i].scheme.ptr);
+        free((void *)c->auth[i].id.ptr);
+    }
+    free(c->auth);
+    pthread_mutex_destroy(&c->auth_lock);
     pthread_cond_destroy(&c->cond);
     zab_host_release(c->server);
     free(c);
@@ -154,6 +165,12 @@ static zab_client *new_client(zab_server *server, int32_t timeout_ms, zab_client
         free(c);
         return NULL;
     }
+    if (pthread_mutex_init(&c->auth_lock, NULL)) {
+        pthread_cond_destroy(&c->cond);
+        free(c);
+        return NULL;
+    }
+    c->keep_alive = 1;
     c->server = server;
     c->requested_ms = timeout_ms;
     c->watch = watch;
@@ -184,6 +201,157 @@ int zab_client_open(zab_server *server, int32_t timeout_ms, zab_client_watch_fn 
     }
     *out = c;
     return 0;
+}
+
+int zab_client_resume(zab_server *server, int64_t session, const uint8_t passwd[16],
+                      int64_t last_zxid_seen, zab_client_watch_fn watch, void *ctx,
+                      zab_client **out)
+{
+    if (!server || !out || !passwd) return ZAB_EINVAL;
+    *out = NULL;
+    zab_client *c = new_client(server, 0, watch, ctx);
+    if (!c) return ZAB_ENOMEM;
+    c->session = session;
+    memcpy(c->passwd, passwd, sizeof c->passwd);
+    waiter w = { .client = c };
+    zab_host_call *item = new_item(c, ZAB_HOST_RESUME, sizeof last_zxid_seen, wake_waiter, &w);
+    int rc = item ? 0 : ZAB_ENOMEM, posted = 0;
+    if (item) {
+        memcpy(item->bytes, &last_zxid_seen, sizeof last_zxid_seen);
+        if ((rc = zab_host_post(server, item))) free(item);
+        else posted = 1;
+    }
+    if (posted) {
+        wait_for(&w);
+        rc = w.rc;
+    }
+    if (rc) {
+        /* The server's thread may have routed the session to it: undo
+         * (a stopped server has let go already). */
+        if (posted) (void)post_and_wait(c, ZAB_HOST_DETACH);
+        free_client(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void zab_client_password(const zab_client *c, uint8_t out[16])
+{
+    memcpy(out, c->passwd, sizeof c->passwd);
+}
+
+static char *copy_str(zab_str s)
+{
+    char *p = malloc(s.len + 1u);
+    if (p) {
+        if (s.len) memcpy(p, s.ptr, s.len);
+        p[s.len] = '\0';
+    }
+    return p;
+}
+
+int zab_client_add_auth(zab_client *c, zab_str scheme, zab_str id)
+{
+    if (!c || !scheme.len || !scheme.ptr || (id.len && !id.ptr)) return ZAB_EINVAL;
+    char *sp = copy_str(scheme), *ip = copy_str(id);
+    pthread_mutex_lock(&c->auth_lock);
+    zab_id *grown = sp && ip ? realloc(c->auth, (c->nauth + 1u) * sizeof *grown) : NULL;
+    if (grown) {
+        grown[c->nauth].scheme = (zab_str){ sp, scheme.len };
+        grown[c->nauth].id = (zab_str){ ip, id.len };
+        c->auth = grown;
+        c->nauth++;
+    }
+    pthread_mutex_unlock(&c->auth_lock);
+    if (grown) return 0;
+    free(sp);
+    free(ip);
+    return ZAB_ENOMEM;
+}
+
+void zab_client_keep_alive(zab_client *c, int on)
+{
+    __atomic_store_n(&c->keep_alive, on != 0, __ATOMIC_RELAXED);
+}
+
+int zab_client_touch(zab_client *c)
+{
+    if (!c) return ZAB_EINVAL;
+    __atomic_store_n(&c->touched, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+/* A setWatches item: i64 relative zxid, i32 kind, the connection's
+ * identities (u32 count, then scheme and id), u32 count, then the paths. */
+static int encode_watches(zab_client *c, int64_t relative_zxid, int kind, const zab_str *paths,
+                          uint32_t npaths, zab_buf *out)
+{
+    int rc = zab_put_i64(out, relative_zxid) || zab_put_i32(out, kind);
+    pthread_mutex_lock(&c->auth_lock);
+    rc = rc || zab_put_u32(out, c->nauth);
+    for (uint32_t i = 0; i < c->nauth && !rc; i++)
+        rc = zab_put_str(out, c->auth[i].scheme) || zab_put_str(out, c->auth[i].id);
+    pthread_mutex_unlock(&c->auth_lock);
+    rc = rc || zab_put_u32(out, npaths);
+    for (uint32_t i = 0; i < npaths && !rc; i++) rc = zab_put_str(out, paths[i]);
+    return rc ? ZAB_ENOMEM : 0;
+}
+
+int zab_host_decode_watches(const void *bytes, size_t len, zab_host_watches *out,
+                            zab_buf *scratch)
+{
+    zab_reader r = zab_reader_init(bytes, len);
+    out->relative_zxid = zab_get_i64(&r);
+    out->kind = zab_get_i32(&r);
+    uint32_t nauth = zab_get_u32(&r);
+    zab_reader auth_at = r;
+    for (uint32_t i = 0; i < nauth && !r.err; i++) {
+        (void)zab_get_str(&r);
+        (void)zab_get_str(&r);
+    }
+    uint32_t npaths = zab_get_u32(&r);
+    zab_reader paths_at = r;
+    for (uint32_t i = 0; i < npaths && !r.err; i++) (void)zab_get_str(&r);
+    if (r.err) return ZAB_ECORRUPT;
+    /* The bytes are our own, so the counts are bounded by them. */
+    size_t need = (size_t)nauth * sizeof(zab_id) + (size_t)npaths * sizeof(zab_str);
+    scratch->len = 0;
+    if (zab_buf_reserve(scratch, need)) return ZAB_ENOMEM;
+    zab_id *auth = (zab_id *)(void *)scratch->data;
+    zab_str *paths = (zab_str *)(void *)(scratch->data + (size_t)nauth * sizeof(zab_id));
+    for (uint32_t i = 0; i < nauth; i++) {
+        auth[i].scheme = zab_get_str(&auth_at);
+        auth[i].id = zab_get_str(&auth_at);
+    }
+    for (uint32_t i = 0; i < npaths; i++) paths[i] = zab_get_str(&paths_at);
+    scratch->len = need;
+    out->auth = auth;
+    out->nauth = nauth;
+    out->paths = paths;
+    out->npaths = npaths;
+    return 0;
+}
+
+int zab_client_set_watches(zab_client *c, int64_t relative_zxid, int kind, const zab_str *paths,
+                           uint32_t npaths)
+{
+    if (!c || (npaths && !paths) || kind < ZAB_SETWATCH_DATA ||
+        kind > ZAB_SETWATCH_PERSISTENT_RECURSIVE)
+        return ZAB_EINVAL;
+    zab_buf bytes = { 0 };
+    int rc = encode_watches(c, relative_zxid, kind, paths, npaths, &bytes);
+    waiter w = { .client = c };
+    zab_host_call *item = rc ? NULL : new_item(c, ZAB_HOST_WATCHES, bytes.len, wake_waiter, &w);
+    if (item) memcpy(item->bytes, bytes.data, bytes.len);
+    zab_buf_free(&bytes);
+    if (!item) return ZAB_ENOMEM;
+    if ((rc = zab_host_post(c->server, item))) {
+        free(item);
+        return rc;
+    }
+    wait_for(&w);
+    return w.rc;
 }
 
 /* Stop the server's thread from using the client, then free it. */

@@ -28,6 +28,8 @@ enum { ZAB_HOST_PASSWD = 16 };
 enum {
     ZAB_HOST_CALL,   /* submit the encoded request, complete through done */
     ZAB_HOST_OPEN,   /* createSession for the client, complete through done */
+    ZAB_HOST_RESUME, /* revalidate the client's existing session here */
+    ZAB_HOST_WATCHES, /* setWatches: bytes hold zab_host_encode_watches' */
     ZAB_HOST_DETACH  /* forget the client: its calls end, its events stop */
 };
 
@@ -41,7 +43,8 @@ struct zab_host_call {
     zab_client_done_fn done;  /* called once, on the server's thread */
     void *ctx;
     size_t len;
-    uint8_t bytes[];          /* CALL: zab_msg_request_encode's bytes */
+    uint8_t bytes[];          /* CALL: zab_msg_request_encode's bytes;
+                                 RESUME: i64 last zxid seen */
 };
 
 struct zab_client {
@@ -56,7 +59,14 @@ struct zab_client {
      * thread waits for (an open, a call, its detach) has finished. */
     pthread_cond_t cond;
     int detached;             /* under the lock */
-    int live;                 /* server's thread: session created, keep it alive */
+    int live;                 /* server's thread: the session is ours here */
+    int keep_alive;           /* atomic: the server touches it every turn */
+    int touched;              /* atomic: the host saw life (zab_client_touch) */
+    /* The connection's identities (zab_client_add_auth), under auth_lock:
+     * each request carries a copy. */
+    pthread_mutex_t auth_lock;
+    zab_id *auth;
+    uint32_t nauth;
 };
 
 typedef struct zab_host_queue {
@@ -139,6 +149,20 @@ int64_t zab_host_mono_ms(void);
 int64_t zab_host_node_now(const zab_server *s);
 /* Fill n bytes with randomness from the system. 0 or ZAB_EIO. */
 int zab_host_random(void *bytes, size_t n);
+
+/* client.c, for server_loop.c: a setWatches item's bytes. */
+typedef struct zab_host_watches {
+    int64_t relative_zxid;
+    int kind;
+    const zab_id *auth;
+    uint32_t nauth;
+    const zab_str *paths;
+    uint32_t npaths;
+} zab_host_watches;
+/* Decode an item's bytes; the arrays go to scratch (reset). 0, or
+ * ZAB_ENOMEM / ZAB_ECORRUPT. */
+int zab_host_decode_watches(const void *bytes, size_t len, zab_host_watches *out,
+                            zab_buf *scratch);
 
 /* reply_copy.c. */
 

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/msg.h"
 #include "host/host.h"
@@ -102,9 +103,20 @@ static void untrack(zab_server *s, zab_host_call *c)
  * forgotten; then the waiter hears of it. */
 static void finish(zab_server *s, zab_host_call *c, const zab_reply *reply)
 {
-    if (c->kind == ZAB_HOST_OPEN) {
-        if (reply->err == ZAB_OK) c->client->live = 1;
-        else (void)zab_imap_set(&s->sessions, c->client->session, 0);
+    if (c->kind == ZAB_HOST_OPEN || c->kind == ZAB_HOST_RESUME) {
+        zab_client *cl = c->client;
+        int32_t timeout;
+        if (reply->err == ZAB_OK) {
+            cl->live = 1;
+            if (c->kind == ZAB_HOST_RESUME &&
+                zab_tree_session(zab_node_tree(s->node), cl->session, &timeout, NULL) == ZAB_OK) {
+                pthread_mutex_lock(&s->lock);
+                cl->timeout_ms = timeout;
+                pthread_mutex_unlock(&s->lock);
+            }
+        } else if ((const zab_client *)(uintptr_t)zab_imap_get(&s->sessions, cl->session) == cl) {
+            (void)zab_imap_set(&s->sessions, cl->session, 0);
+        }
     }
     c->done(c->ctx, reply);
     free(c);
@@ -312,11 +324,17 @@ static int submit(zab_server *s, zab_host_call *c, const zab_request *req)
     return 0;
 }
 
+/* Route the session's events to this client from now on (a client that
+ * resumes a session here takes it over from an older one). */
+static int attach(zab_server *s, zab_client *cl)
+{
+    return zab_imap_set(&s->sessions, cl->session, (uint64_t)(uintptr_t)cl);
+}
+
 static int serve_open(zab_server *s, zab_host_call *c)
 {
     zab_client *cl = c->client;
-    if (!zab_imap_get(&s->sessions, cl->session) &&
-        zab_imap_set(&s->sessions, cl->session, (uint64_t)(uintptr_t)cl)) {
+    if (attach(s, cl)) {
         refuse(s, c, ZAB_ENOMEM);
         return 0;
     }
@@ -328,6 +346,37 @@ static int serve_open(zab_server *s, zab_host_call *c)
                   .timeout = timeout, .version = -1, .ttl = -1 };
     zab_request req = { .type = op.type, .session = cl->session, .ops = &op, .nops = 1 };
     return submit(s, c, &req);
+}
+
+static int serve_resume(zab_server *s, zab_host_call *c)
+{
+    zab_client *cl = c->client;
+    if (attach(s, cl)) {
+        refuse(s, c, ZAB_ENOMEM);
+        return 0;
+    }
+    int64_t last_seen;
+    memcpy(&last_seen, c->bytes, sizeof last_seen);
+    c->cookie = s->next_cookie++;
+    if (track(s, c)) {
+        refuse(s, c, ZAB_ENOMEM);
+        return 0;
+    }
+    int rc = zab_node_revalidate(s->node, cl->session, cl->passwd, last_seen, c->cookie);
+    if (rc == 0) return 0; /* on the leader it may have ended already */
+    untrack(s, c);
+    refuse(s, c, rc);
+    return 0;
+}
+
+static void serve_watches(zab_server *s, zab_host_call *c)
+{
+    zab_host_watches w;
+    int rc = zab_host_decode_watches(c->bytes, c->len, &w, &s->scratch);
+    if (!rc)
+        rc = zab_tree_set_watches(zab_node_tree(s->node), c->client->session, w.auth, w.nauth,
+                                  w.relative_zxid, w.kind, w.paths, w.npaths);
+    refuse(s, c, rc);
 }
 
 static int serve_call(zab_server *s, zab_host_call *c)
@@ -347,9 +396,13 @@ static int serve_call(zab_server *s, zab_host_call *c)
 static void serve_detach(zab_server *s, zab_host_call *c)
 {
     zab_client *cl = c->client;
-    (void)zab_imap_set(&s->sessions, cl->session, 0);
     cl->live = 0;
-    if (s->node) zab_tree_drop_watcher(zab_node_tree(s->node), cl->session);
+    /* The session may have been taken over by a client that resumed it
+     * here: then its routing and its watches are that client's. */
+    if ((const zab_client *)(uintptr_t)zab_imap_get(&s->sessions, cl->session) == cl) {
+        (void)zab_imap_set(&s->sessions, cl->session, 0);
+        if (s->node) zab_tree_drop_watcher(zab_node_tree(s->node), cl->session);
+    }
     for (zab_host_call *u = s->first, *next; u; u = next) {
         next = u->next;
         if (u->client != cl) continue;
@@ -370,6 +423,8 @@ static void drain(zab_server *s)
         int again = 0;
         if (c->kind == ZAB_HOST_OPEN) again = serve_open(s, c);
         else if (c->kind == ZAB_HOST_CALL) again = serve_call(s, c);
+        else if (c->kind == ZAB_HOST_RESUME) again = serve_resume(s, c);
+        else if (c->kind == ZAB_HOST_WATCHES) serve_watches(s, c);
         else serve_detach(s, c);
         if (again) {
             queue_push_front(&s->backlog, c);
@@ -382,8 +437,12 @@ static void touch_sessions(zab_server *s)
 {
     const zab_imap *m = &s->sessions;
     for (uint32_t i = 0; m->slots && i <= m->mask && !s->failure; i++) {
-        const zab_client *c = (const zab_client *)(uintptr_t)m->slots[i].value;
-        if (c && c->live) node_check(s, zab_node_touch(s->node, c->session), "touch");
+        zab_client *c = (zab_client *)(uintptr_t)m->slots[i].value;
+        if (!c || !c->live) continue;
+        /* Kept alive by the server, or by the host that relays it. */
+        int touched = __atomic_exchange_n(&c->touched, 0, __ATOMIC_RELAXED);
+        if (touched || __atomic_load_n(&c->keep_alive, __ATOMIC_RELAXED))
+            node_check(s, zab_node_touch(s->node, c->session), "touch");
     }
 }
 
