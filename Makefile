@@ -42,6 +42,11 @@ SHARED := $(BUILD)/libzab.so.$(VERSION)
 
 EXAMPLES_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLES := $(EXAMPLES_SRC:examples/%.c=$(BUILD)/examples/%)
+# zabd, the ZooKeeper-compatible server: every file of examples/zabd/, once
+# it has its main (zabd.c).
+ZABD_SRC := $(sort $(wildcard examples/zabd/*.c))
+ZABD_DEPS := $(ZABD_SRC) $(wildcard examples/zabd/*.h)
+ZABD := $(if $(wildcard examples/zabd/zabd.c),$(BUILD)/zabd)
 
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TESTS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -82,7 +87,11 @@ $(SHARED): $(LIB_PIC)
 	ln -sf libzab.so.$(VERSION) $(BUILD)/libzab.so.$(SOVERSION)
 	ln -sf libzab.so.$(SOVERSION) $(BUILD)/libzab.so
 
-examples: $(EXAMPLES)
+examples: $(EXAMPLES) $(ZABD)
+
+$(BUILD)/zabd: $(ZABD_DEPS) $(STATIC) include/zab.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Iinclude $(ZABD_SRC) -o $@ $(LDFLAGS_ALL) $(STATIC) -lpthread
 
 $(BUILD)/examples/%: examples/%.c $(STATIC) include/zab.h
 	@mkdir -p $(dir $@)
@@ -92,7 +101,9 @@ $(BUILD)/tests/helpers/%.o: tests/helpers/%.c $(wildcard tests/*.h tests/helpers
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: tests/%.c $(STATIC) $(TEST_HELPER_OBJ) $(wildcard tests/*.h tests/helpers/*.h)
+# Tests of zabd include its sources: they rebuild when those change.
+$(BUILD)/tests/%: tests/%.c $(STATIC) $(TEST_HELPER_OBJ) $(wildcard tests/*.h tests/helpers/*.h) \
+                  $(ZABD_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(CHECK_CFLAGS) $< $(TEST_HELPER_OBJ) -o $@ \
 	    $(LDFLAGS_ALL) $(STATIC) $(CHECK_LIBS) -lpthread -lm
@@ -132,7 +143,7 @@ run: examples
 bench: $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
 
-install: lib
+install: lib $(ZABD)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 	    $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 include/zab.h include/zab_sim.h $(DESTDIR)$(INCLUDEDIR)/
@@ -143,12 +154,13 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    pkgconfig/zab.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/zab.pc
+	$(if $(ZABD),install -d $(DESTDIR)$(BINDIR) && install -m 755 $(ZABD) $(DESTDIR)$(BINDIR)/zabd)
 	install -m 644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/zab.h $(DESTDIR)$(INCLUDEDIR)/zab_sim.h $(DESTDIR)$(LIBDIR)/libzab.* \
-	    $(DESTDIR)$(PKGCONFIGDIR)/zab.pc
+	    $(DESTDIR)$(PKGCONFIGDIR)/zab.pc $(DESTDIR)$(BINDIR)/zabd
 	for f in man/man3/*.3; do rm -f $(DESTDIR)$(MANDIR)/man3/$$(basename $$f); done
 	for f in man/man7/*.7; do rm -f $(DESTDIR)$(MANDIR)/man7/$$(basename $$f); done
 
