@@ -791,7 +791,7 @@ ZAB_API int zab_zk_encode_request(const zab_request *req, zab_buf *out);
 /* Append the body of the reply to a request of type opcode (what follows
  * the ReplyHeader): nothing when reply->err is not ZAB_OK, else the response
  * record ZooKeeper sends for that opcode. Returns 0; ZAB_EUNIMPLEMENTED for
- * whoAmI, sasl, reconfig and unknown opcodes (the host encodes those);
+ * whoAmI (zab_zk_encode_who_am_i), sasl, reconfig and unknown opcodes;
  * ZAB_EINVAL for a reply with no result for a single op, or a multi result
  * type no client can read; ZAB_ENOMEM. On error out is unchanged. */
 ZAB_API int zab_zk_encode_reply(int32_t opcode, const zab_reply *reply, zab_buf *out);
