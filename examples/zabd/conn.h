@@ -1,0 +1,158 @@
+/*
+ * conn.h - one client connection's protocol: the handshake, the requests
+ * in order, the session packets (ping, auth, setWatches, closeSession,
+ * whoAmI), watch events, and the rules by which ZooKeeper closes a
+ * connection.
+ *
+ * Input is the net thread's alone. Output is shared: the server thread
+ * completes requests and delivers events into it, so it lives under the
+ * connection's lock. Replies leave in the order their requests came:
+ * each request that a client matches to its reply takes a slot in a FIFO,
+ * filled when its outcome is known, and only the filled slots at the head
+ * are written. Events, pings and auth replies are not matched, so they go
+ * straight to the output; an event therefore always precedes the reply of
+ * any request answered after it, as ZooKeeper orders them.
+ */
+#ifndef ZABD_CONN_H
+#define ZABD_CONN_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <zab.h>
+
+#include "pool.h"
+
+struct zabd_net;
+
+/* A request a client matches to its reply, waiting for its outcome. */
+struct zabd_slot {
+    struct zabd_slot *next;
+    struct zabd_conn *conn;
+    int32_t xid;
+    int32_t opcode;
+    int64_t arrived_ms;
+    int ready;                 /* frame holds the reply (or nothing: close) */
+    int then;                  /* ZABD_THEN_*: what follows the reply */
+    zab_buf frame;             /* the whole frame, length prefix included */
+    char *sync_path;           /* sync: the path its reply echoes */
+    uint32_t sync_len;
+};
+
+/* What a reply is followed by. */
+enum {
+    ZABD_THEN_GO_ON,           /* more requests */
+    ZABD_THEN_CLOSE,           /* the connection closes once it is written */
+    ZABD_THEN_DROP             /* no reply; the connection closes at once */
+};
+
+/* The session calls that wait, run on the pool. */
+enum { ZABD_JOB_OPEN, ZABD_JOB_RESUME, ZABD_JOB_WATCHES, ZABD_JOB_CLOSE, ZABD_JOB_ABANDON };
+
+struct zabd_job {
+    struct zabd_task task;     /* first: the pool hands this back */
+    struct zabd_conn *conn;
+    int kind;
+    int rc;                    /* the call's outcome */
+    zab_client *client;        /* open, resume: the new client */
+    int32_t timeout_ms;        /* open: requested */
+    int has_read_only;         /* open, resume: mirrored in the reply */
+    int64_t session;           /* resume */
+    int64_t last_zxid;         /* resume */
+    uint8_t passwd[16];        /* resume */
+    struct zabd_slot *slot;    /* setWatches, close: the reply's place */
+    zab_buf frame;             /* setWatches: the request, which sw points into */
+    zab_buf scratch;
+    zab_zk_set_watches sw;
+};
+
+enum { ZABD_CONN_NEW, ZABD_CONN_READY, ZABD_CONN_CLOSING };
+
+struct zabd_conn {
+    struct zabd_net *net;
+    uint64_t id;               /* for the log */
+    char addr[80];             /* "/ip:port", as ZooKeeper names a peer */
+    char ip[64];
+    int64_t established_ms;    /* wall clock */
+
+    /* The net thread's. */
+    int fd;                    /* -1 once closed */
+    int state;                 /* ZABD_CONN_* */
+    int busy;                  /* a job runs: no input is taken meanwhile */
+    uint32_t index;            /* in the net's table */
+    zab_buf in;
+    size_t in_at;              /* bytes of in already taken */
+    zab_buf sending;           /* taken from output, being written */
+    size_t sent_at;
+    zab_buf scratch;           /* decoded requests point into it */
+    zab_client *client;        /* NULL before the handshake and after close */
+    int64_t session;
+    int32_t timeout_ms;
+    int64_t opened_mono_ms;
+    int64_t heard_mono_ms;     /* the last frame read */
+    zab_id *ids;               /* the connection's identities, for whoAmI */
+    uint32_t nids;
+    uint64_t received;
+    int32_t last_op;
+    int32_t last_xid;
+
+    /* Shared with the server thread: under lock. */
+    pthread_mutex_t lock;
+    struct zabd_slot *head, *tail;
+    uint32_t nslots;
+    zab_buf output;            /* whole frames, in the order they leave */
+    zab_buf early;             /* events that came before the handshake reply */
+    int greeted;               /* the handshake reply is in output */
+    int then;                  /* ZABD_THEN_*: once set, no more output */
+    uint64_t sent;
+    uint64_t answered;
+    int64_t latency_sum_ms, latency_min_ms, latency_max_ms, last_latency_ms;
+    int64_t last_zxid;         /* the highest zxid told to the client */
+    int64_t last_reply_wall_ms;
+
+    /* The net's lock: on its list of connections to look at. */
+    struct zabd_conn *next_woken;
+    int woken;
+    /* The net thread's: freed at the end of its turn. */
+    int gone;
+};
+
+/* A new connection on fd (accepted, non-blocking) from ip, port. NULL when
+ * memory runs out. */
+struct zabd_conn *zabd_conn_new(struct zabd_net *net, int fd, const char *ip, unsigned port,
+                                uint64_t id);
+/* Free a connection that zabd_conn_finish said may go. */
+void zabd_conn_free(struct zabd_conn *c);
+
+/* What the net thread does next with a connection. */
+enum { ZABD_KEEP, ZABD_CLOSE, ZABD_FREE };
+
+/* Net thread. Read what the socket has and take the frames: ZABD_KEEP or
+ * ZABD_CLOSE. */
+int zabd_conn_read(struct zabd_conn *c);
+/* Write what is waiting: ZABD_KEEP or ZABD_CLOSE (an error, a dropped
+ * connection, or everything written before a close). */
+int zabd_conn_write(struct zabd_conn *c);
+/* After a wake: take any input that waited, then write. */
+int zabd_conn_woken(struct zabd_conn *c);
+/* The poll events the connection wants now (0: none). */
+short zabd_conn_events(struct zabd_conn *c);
+/* Time limits: a connection with no session after handshake_ms, a session
+ * silent for its timeout. ZABD_KEEP or ZABD_CLOSE. */
+int zabd_conn_check_time(struct zabd_conn *c, int64_t now_mono_ms);
+/* Whether requests are still under way or output still waits. */
+int zabd_conn_draining(struct zabd_conn *c);
+/* Stop taking requests (the server is stopping). */
+void zabd_conn_stop_reading(struct zabd_conn *c);
+/* Close the socket and let the session go (abandon: it lives on until it
+ * expires or the client reconnects). ZABD_FREE when the connection may be
+ * freed now, ZABD_KEEP when a job must end first (zabd_conn_job_done then
+ * says ZABD_FREE). */
+int zabd_conn_finish(struct zabd_conn *c);
+/* A job has run: what now (ZABD_KEEP, ZABD_CLOSE, ZABD_FREE). Net thread. */
+int zabd_conn_job_done(struct zabd_job *job);
+
+/* One line for cons (full) or stat (short), appended to out. Net thread. */
+void zabd_conn_describe(struct zabd_conn *c, int full, zab_buf *out);
+
+#endif
