@@ -19,45 +19,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check_main.h"
+#include "helpers/tmpdir.h"
 #include "zab.h"
 
 enum { TICK_MS = 50, WAIT_MS = 10000 };
 
 /* ---- directories, ports, time ---- */
 
-static void rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char p[512];
-        snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) rm_tree(p);
-        else unlink(p);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static char tdir[64];
 
 static void setup(void)
 {
-    strcpy(tdir, "/tmp/zab-server-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tdir));
+    ck_assert_ptr_nonnull(tmpdir_make(tdir, sizeof tdir, "zab-server-test."));
 }
 
 static void teardown(void)
 {
-    rm_tree(tdir);
+    tmpdir_remove(tdir);
 }
 
 static void subdir(char *out, size_t cap, const char *name)

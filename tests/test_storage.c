@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "helpers/tmpdir.h"
 #include "storage/epochs.h"
 #include "storage/segment.h"
 #include "storage/snapfile.h"
@@ -34,32 +35,14 @@ static char tdir[64];
 
 /* ---- directories and files ---- */
 
-static void rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char p[512];
-        snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) rm_tree(p);
-        else unlink(p);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static void setup(void)
 {
-    strcpy(tdir, "/tmp/zab-storage-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tdir));
+    ck_assert_ptr_nonnull(tmpdir_make(tdir, sizeof tdir, "zab-storage-test."));
 }
 
 static void teardown(void)
 {
-    rm_tree(tdir);
+    tmpdir_remove(tdir);
 }
 
 static void path_of(char *out, const char *name)

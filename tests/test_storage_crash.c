@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "helpers/tmpdir.h"
 #include "sim/rng.h"
 #include "util/codec.h"
 #include "util/prim.h"
@@ -651,20 +652,6 @@ static int read_acks(int fd, acks *a, size_t want, uint8_t *part, size_t *npart)
     return 1;
 }
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    char path[512];
-    for (struct dirent *e; (e = readdir(d));) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        path_join(path, sizeof path, dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 /* One child life: run it, kill it after a seeded number of
  * acknowledgements, collect everything it acknowledged before dying. */
 static void crash_round(const char *dir, uint32_t round, zab_sim_rng *rng, acks *a, uint32_t seed)
@@ -703,8 +690,8 @@ static void crash_round(const char *dir, uint32_t round, zab_sim_rng *rng, acks 
 
 static void run_seed(uint32_t seed)
 {
-    char dir[] = "/tmp/zab-crash-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-crash-"));
     zab_sim_rng rng;
     zab_sim_rng_seed(&rng, seed);
     acks a = { NULL, 0, 0 };
@@ -714,7 +701,7 @@ static void run_seed(uint32_t seed)
         recover_and_check(dir, &a, round + 1, seed);
     }
     free(a.v);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 
 static uint32_t env_u32(const char *name, uint32_t dflt)
@@ -736,8 +723,8 @@ END_TEST
 START_TEST(test_kill_during_startup)
 {
     for (uint32_t seed = 1; seed <= 5; seed++) {
-        char dir[] = "/tmp/zab-crash-XXXXXX";
-        ck_assert_ptr_nonnull(mkdtemp(dir));
+        char dir[32];
+        ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-crash-"));
         fflush(NULL);
         pid_t pid = fork();
         ck_assert_int_ge(pid, 0);
@@ -750,7 +737,7 @@ START_TEST(test_kill_during_startup)
         ck_assert_msg(WIFSIGNALED(status), "seed %u: the child ended by itself", seed);
         acks none = { NULL, 0, 0 };
         recover_and_check(dir, &none, 1, seed);
-        remove_tree(dir);
+        tmpdir_remove(dir);
     }
 }
 END_TEST

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "helpers/tmpdir.h"
 #include "storage/sys.h"
 #include "util/codec.h"
 #include "util/prim.h"
@@ -293,20 +294,6 @@ static void take_snapshot(zab_storage *s, const char *dir, const zab_tree *tree)
     }
 }
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    char path[512];
-    for (struct dirent *e; (e = readdir(d));) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        path_join(path, sizeof path, dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 /* ---- recovering into a node ---- */
 
 typedef struct null_host {
@@ -484,8 +471,8 @@ static void check_running(const zab_storage *s)
 static void append_until_failure(const struct zab_sys *sys, int call, int err, int short_write,
                                  size_t batch, const char *names)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     history h = history_make(400);
     fault_reset();
     zab_storage *s = store_open(dir, sys, 0);
@@ -521,7 +508,7 @@ static void append_until_failure(const struct zab_sys *sys, int call, int err, i
     ck_assert_int_le(r.last, ZAB_ZXID(1, next - 1));
     ck_assert_int_eq(r.epochs.accepted_epoch, 1);
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 
 START_TEST(test_eio_on_pwrite)
@@ -575,8 +562,8 @@ END_TEST
  * writes zeros instead and goes on. */
 START_TEST(test_fallocate_unsupported_falls_back)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     history h = history_make(150);
     fault_reset();
     struct zab_sys sys = faulty_sys();
@@ -594,7 +581,7 @@ START_TEST(test_fallocate_unsupported_falls_back)
     recovered r = recover_ok(dir, 0, &h);
     ck_assert_int_eq(r.last, ZAB_ZXID(1, 150));
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 END_TEST
 
@@ -602,8 +589,8 @@ END_TEST
  * epochs on disk are the old ones or the new, never a mix. */
 static void epochs_fault(int call, int err)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     history h = history_make(20);
     fault_reset();
     struct zab_sys sys = faulty_sys();
@@ -624,7 +611,7 @@ static void epochs_fault(int call, int err)
                   "epochs %" PRId64 "/%" PRId64 " after a failed save", r.epochs.accepted_epoch,
                   r.epochs.current_epoch);
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 
 START_TEST(test_eio_on_rename_of_epochs)
@@ -649,8 +636,8 @@ END_TEST
  * in the status, and the next calls fail. */
 START_TEST(test_eio_on_rename_of_snapshot)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     history h = history_make(20);
     fault_reset();
     struct zab_sys sys = faulty_sys();
@@ -675,14 +662,14 @@ START_TEST(test_eio_on_rename_of_snapshot)
     ck_assert_int_eq(r.last, ZAB_ZXID(1, 10));
     ck_assert_int_eq(r.snap_zxid, 0);
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 END_TEST
 
 START_TEST(test_eio_on_save_snapshot)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     history h = history_make(40);
     fault_reset();
     struct zab_sys sys = faulty_sys();
@@ -705,7 +692,7 @@ START_TEST(test_eio_on_save_snapshot)
                   "after a failed save_snapshot: snapshot 0x%" PRIx64 ", last 0x%" PRIx64,
                   (uint64_t)r.snap_zxid, (uint64_t)r.last);
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 END_TEST
 
@@ -720,8 +707,8 @@ START_TEST(test_failed_truncate)
     };
     int fired = 0;
     for (size_t f = 0; f < sizeof faults / sizeof faults[0]; f++) {
-        char dir[] = "/tmp/zab-faults-XXXXXX";
-        ck_assert_ptr_nonnull(mkdtemp(dir));
+        char dir[32];
+        ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
         history h = history_make(130);
         fault_reset();
         struct zab_sys sys = faulty_sys();
@@ -748,7 +735,7 @@ START_TEST(test_failed_truncate)
                       "call %d failing in truncate: recovered up to 0x%" PRIx64, faults[f].call,
                       (uint64_t)r.last);
         history_free(&h);
-        remove_tree(dir);
+        tmpdir_remove(dir);
     }
     /* Cutting across segments deletes files and syncs: at least those. */
     ck_assert_int_ge(fired, 2);
@@ -758,8 +745,8 @@ END_TEST
 /* A record over max_record is refused at the door; the storage goes on. */
 START_TEST(test_record_over_max_record)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     history h = history_make(10);
     zab_storage_config cfg = { .dir = dir, .segment_bytes = SEGMENT_BYTES, .max_record = 300 };
     zab_storage *s = NULL;
@@ -775,7 +762,7 @@ START_TEST(test_record_over_max_record)
     zab_storage_close(s);
     ck_assert_int_eq(recover_ok(dir, 0, &h).last, ZAB_ZXID(1, 4));
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 END_TEST
 
@@ -783,8 +770,8 @@ END_TEST
  * its own size) and recovered. */
 START_TEST(test_record_larger_than_a_segment)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     zab_tree *t = tree_new();
     history h = { t, calloc(4, sizeof(zab_buf)), 3 };
     ck_assert_ptr_nonnull(h.txn);
@@ -807,7 +794,7 @@ START_TEST(test_record_larger_than_a_segment)
     zab_storage_close(s);
     ck_assert_int_eq(recover_ok(dir, 0, &h).last, ZAB_ZXID(1, 3));
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 END_TEST
 
@@ -841,8 +828,8 @@ static void n_role(void *ctx, int role, int64_t leader, int64_t epoch)
 
 START_TEST(test_node_stops_on_failed_fsync)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     fault_reset();
     struct zab_sys sys = faulty_sys();
     node_host h = { store_open(dir, &sys, 0), ZAB_LOOKING, 0, 0 };
@@ -894,7 +881,7 @@ START_TEST(test_node_stops_on_failed_fsync)
     ck_assert_int_ge(zab_storage_synced(h.s), synced_at_fault);
     zab_node_free(node);
     zab_storage_close(h.s);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 END_TEST
 
@@ -1034,8 +1021,7 @@ typedef struct damage_env {
 
 static void env_log(damage_env *env)
 {
-    strcpy(env->dir, "/tmp/zab-faults-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(env->dir));
+    ck_assert_ptr_nonnull(tmpdir_make(env->dir, sizeof env->dir, "zab-faults-"));
     env->h = history_make(LOG_RECORDS + 10);
     build_log(env->dir, &env->h, LOG_RECORDS);
     env->segs = count_segments(env->dir);
@@ -1046,7 +1032,7 @@ static void env_log(damage_env *env)
 static void env_free(damage_env *env)
 {
     history_free(&env->h);
-    remove_tree(env->dir);
+    tmpdir_remove(env->dir);
 }
 
 /* Recovery after the damage left the whole log but the last record. */
@@ -1411,8 +1397,8 @@ END_TEST
  * still there (a crash before the deletes became durable). */
 START_TEST(test_stale_segments_after_save_snapshot)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     history h = history_make(220);
     build_log(dir, &h, LOG_RECORDS);
     uint64_t nold = count_segments(dir);
@@ -1452,7 +1438,7 @@ START_TEST(test_stale_segments_after_save_snapshot)
     ck_assert_int_eq(r.snap_zxid, ZAB_ZXID(1, 200));
     ck_assert_int_eq(r.last, ZAB_ZXID(1, 205));
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 END_TEST
 
@@ -1462,8 +1448,8 @@ END_TEST
  * nothing. */
 START_TEST(test_purge_keeps_what_retained_snapshots_need)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     history h = history_make(160);
     zab_storage_config cfg = { .dir = dir, .segment_bytes = SEGMENT_BYTES, .snap_retain = 2 };
     zab_storage *s = NULL;
@@ -1512,7 +1498,7 @@ START_TEST(test_purge_keeps_what_retained_snapshots_need)
     ck_assert_int_eq(r.snap_zxid, ZAB_ZXID(1, 120));
     ck_assert_int_eq(r.last, ZAB_ZXID(1, 160));
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 END_TEST
 
@@ -1520,8 +1506,8 @@ END_TEST
  * epochs in the other, and recovery reads both. */
 START_TEST(test_separate_log_dir)
 {
-    char root[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(root));
+    char root[32];
+    ck_assert_ptr_nonnull(tmpdir_make(root, sizeof root, "zab-faults-"));
     char data[64], logs[64];
     snprintf(data, sizeof data, "%s/data", root);
     snprintf(logs, sizeof logs, "%s/logs", root);
@@ -1551,9 +1537,7 @@ START_TEST(test_separate_log_dir)
     ck_assert_int_eq(recover_cfg(&cfg, &h, &r, err, sizeof err), 0);
     ck_assert_int_eq(r.snap_zxid, ZAB_ZXID(1, 60));
     ck_assert_int_eq(r.last, ZAB_ZXID(1, 70));
-    remove_tree(data);
-    remove_tree(logs);
-    remove_tree(root);
+    tmpdir_remove(root);
     history_free(&h);
 }
 END_TEST
@@ -1562,8 +1546,8 @@ END_TEST
  * gone, with later ones still there, is a hole. */
 START_TEST(test_missing_floor_segment)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     history h = history_make(160);
     zab_storage *s = store_open(dir, NULL, 0);
     ck_assert_int_eq(zab_storage_save_epochs(s, 1, 1), 0);
@@ -1593,15 +1577,14 @@ START_TEST(test_missing_floor_segment)
     ck_assert_int_eq(unlink(path), 0);
     recover_corrupt(dir, &h, "log.", "the snapshot's floor segment missing");
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 END_TEST
 
 /* Snapshots at 40 and 80 over a log of 120. */
 static void env_snapshots(damage_env *env)
 {
-    strcpy(env->dir, "/tmp/zab-faults-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(env->dir));
+    ck_assert_ptr_nonnull(tmpdir_make(env->dir, sizeof env->dir, "zab-faults-"));
     env->h = history_make(LOG_RECORDS);
     zab_storage *s = store_open(env->dir, NULL, 0);
     ck_assert_int_eq(zab_storage_save_epochs(s, 1, 1), 0);
@@ -1664,8 +1647,8 @@ END_TEST
  * state. */
 START_TEST(test_only_snapshot_damaged_after_purge)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     history h = history_make(LOG_RECORDS);
     zab_storage *s = store_open(dir, NULL, 0);
     ck_assert_int_eq(zab_storage_save_epochs(s, 1, 1), 0);
@@ -1684,7 +1667,7 @@ START_TEST(test_only_snapshot_damaged_after_purge)
     flip_bit(dir, name, SNAP_HEADER + 50, 6);
     recover_corrupt2(dir, &h, "snap.", "log.", "the only snapshot, its log purged");
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 END_TEST
 
@@ -1692,8 +1675,8 @@ END_TEST
  * snapshot costs nothing: the log rebuilds the state. */
 START_TEST(test_only_snapshot_damaged_with_whole_log)
 {
-    char dir[] = "/tmp/zab-faults-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[32];
+    ck_assert_ptr_nonnull(tmpdir_make(dir, sizeof dir, "zab-faults-"));
     history h = history_make(20);
     zab_storage *s = store_open(dir, NULL, 0);
     ck_assert_int_eq(zab_storage_save_epochs(s, 1, 1), 0);
@@ -1713,7 +1696,7 @@ START_TEST(test_only_snapshot_damaged_with_whole_log)
     ck_assert_int_eq(r.snap_zxid, 0);
     ck_assert_int_eq(r.last, ZAB_ZXID(1, 15));
     history_free(&h);
-    remove_tree(dir);
+    tmpdir_remove(dir);
 }
 END_TEST
 
