@@ -108,7 +108,7 @@ $(BUILD)/tests/%: tests/%.c $(STATIC) $(TEST_HELPER_OBJ) $(wildcard tests/*.h te
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(CHECK_CFLAGS) $< $(TEST_HELPER_OBJ) -o $@ \
 	    $(LDFLAGS_ALL) $(STATIC) $(CHECK_LIBS) -lpthread -lm
 
-$(BUILD)/bench/%: tests/bench/%.c $(STATIC)
+$(BUILD)/bench/%: tests/bench/%.c $(STATIC) $(wildcard tests/bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $< -o $@ $(LDFLAGS_ALL) $(STATIC) -lpthread -lm
 
