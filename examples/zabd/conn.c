@@ -26,7 +26,7 @@ enum {
     PASSWD_LEN = 16
 };
 
-#define SAY(c, level, ...) zabd_say(zabd_net_log((c)->net), level, __VA_ARGS__)
+#define CONN_SAY(c, level, ...) zabd_say(zabd_net_log((c)->net), level, __VA_ARGS__)
 
 static const uint8_t zeros[PASSWD_LEN];
 
@@ -100,7 +100,7 @@ static void output_locked(struct zabd_conn *c, zab_buf *to, const void *bytes, s
 {
     if (c->then != ZABD_THEN_GO_ON) return;
     if (c->output.len + c->early.len + len > max_output(c)) {
-        SAY(c, ZABD_WARN, "%s: over %" PRIu64 " bytes of replies waiting unread: dropping the connection",
+        CONN_SAY(c, ZABD_WARN, "%s: over %" PRIu64 " bytes of replies waiting unread: dropping the connection",
             c->addr, max_output(c));
         c->then = ZABD_THEN_DROP;
         return;
@@ -132,6 +132,21 @@ static void slot_free(struct zabd_slot *s)
     free(s);
 }
 
+/* A reply's zxid never goes below one the client was told before: one
+ * answered here took the server's zxid when it arrived, and replies to
+ * earlier requests may have carried later ones since. */
+static void order_zxid_locked(struct zabd_conn *c, struct zabd_slot *s)
+{
+    if (s->frame.len < 16) return;
+    uint8_t *p = s->frame.data + 8; /* after the length and the xid */
+    int64_t zxid = (int64_t)((uint64_t)get_be32(p) << 32 | get_be32(p + 4));
+    if (s->local && zxid < c->last_zxid) {
+        zxid = c->last_zxid;
+        for (int i = 0; i < 8; i++) p[i] = (uint8_t)((uint64_t)zxid >> (56 - 8 * i));
+    }
+    if (zxid > c->last_zxid) c->last_zxid = zxid;
+}
+
 /* Move the filled slots at the head to the output, in order. */
 static void deliver_locked(struct zabd_conn *c)
 {
@@ -144,6 +159,7 @@ static void deliver_locked(struct zabd_conn *c)
         zabd_net_count_outstanding(c->net, -1);
         if (c->then == ZABD_THEN_GO_ON) {
             if (s->frame.len) {
+                order_zxid_locked(c, s);
                 output_locked(c, &c->output, s->frame.data, s->frame.len);
                 count_answer_locked(c, now - s->arrived_ms);
             }
@@ -183,13 +199,12 @@ static struct zabd_slot *slot_add(struct zabd_conn *c, int32_t xid, int32_t opco
 
 /* The slot's outcome is known: its frame (possibly none) and what
  * follows. Any thread; the caller wakes the net thread if it is not it. */
-static void slot_fill(struct zabd_slot *s, int then, int64_t zxid)
+static void slot_fill(struct zabd_slot *s, int then)
 {
     struct zabd_conn *c = s->conn;
     pthread_mutex_lock(&c->lock);
     s->ready = 1;
     s->then = then;
-    if (zxid > c->last_zxid) c->last_zxid = zxid;
     deliver_locked(c);
     pthread_mutex_unlock(&c->lock);
 }
@@ -197,10 +212,10 @@ static void slot_fill(struct zabd_slot *s, int then, int64_t zxid)
 /* Answer a slot with a bare header from the net thread. */
 static void slot_answer(struct zabd_slot *s, int32_t err, int then)
 {
-    int64_t zxid = last_zxid(s->conn);
-    if (then != ZABD_THEN_DROP && put_header_frame(&s->frame, s->xid, zxid, err))
+    s->local = 1;
+    if (then != ZABD_THEN_DROP && put_header_frame(&s->frame, s->xid, last_zxid(s->conn), err))
         then = ZABD_THEN_DROP;
-    slot_fill(s, then, zxid);
+    slot_fill(s, then);
 }
 
 static uint32_t slots_waiting(struct zabd_conn *c)
@@ -238,18 +253,18 @@ static int after_error(struct zabd_conn *c, int32_t err)
     case ZAB_ESESSIONMOVED:
         /* The session is served through another server now: ZooKeeper
          * closes the stale connection instead of answering. */
-        SAY(c, ZABD_INFO, "%s: session 0x%" PRIx64 " moved to another server: closing", c->addr,
+        CONN_SAY(c, ZABD_INFO, "%s: session 0x%" PRIx64 " moved to another server: closing", c->addr,
             (uint64_t)c->session);
         return ZABD_THEN_DROP;
     case ZAB_ECONNECTIONLOSS:
-        SAY(c, ZABD_INFO, "%s: the server lost its leader: closing", c->addr);
+        CONN_SAY(c, ZABD_INFO, "%s: the server lost its leader: closing", c->addr);
         return ZABD_THEN_DROP;
     case ZAB_ESESSIONEXPIRED:
     case ZAB_EUNIMPLEMENTED:
         return ZABD_THEN_CLOSE;
     default:
         if (err < -1000) {
-            SAY(c, ZABD_WARN, "%s: request failed: %s: closing", c->addr, zab_strerror(err));
+            CONN_SAY(c, ZABD_WARN, "%s: request failed: %s: closing", c->addr, zab_strerror(err));
             return ZABD_THEN_DROP;
         }
         return ZABD_THEN_GO_ON;
@@ -274,12 +289,12 @@ static void on_reply(void *ctx, const zab_reply *reply)
         }
         int rc = put_reply_frame(&s->frame, s->xid, s->opcode, &r);
         if (rc) {
-            SAY(c, ZABD_WARN, "%s: cannot encode the reply to opcode %d: %s: closing", c->addr,
+            CONN_SAY(c, ZABD_WARN, "%s: cannot encode the reply to opcode %d: %s: closing", c->addr,
                 (int)s->opcode, zab_strerror(rc));
             then = ZABD_THEN_DROP;
         }
     }
-    slot_fill(s, then, reply->zxid);
+    slot_fill(s, then);
     zabd_net_wake(c->net, c);
 }
 
@@ -403,19 +418,19 @@ static int take_connect(struct zabd_conn *c, const uint8_t *body, size_t len)
 {
     zab_zk_connect req;
     if (zab_zk_decode_connect(body, len, &req)) {
-        SAY(c, ZABD_INFO, "%s: not a ZooKeeper handshake: closing", c->addr);
+        CONN_SAY(c, ZABD_INFO, "%s: not a ZooKeeper handshake: closing", c->addr);
         return ZABD_CLOSE;
     }
     zab_node_stats st;
     zab_server_stats(zabd_net_server(c->net), &st);
     if (!st.serving) {
-        SAY(c, ZABD_INFO, "%s: not serving (no leader): closing", c->addr);
+        CONN_SAY(c, ZABD_INFO, "%s: not serving (no leader): closing", c->addr);
         return ZABD_CLOSE;
     }
     if (req.last_zxid_seen > st.last_applied) {
         /* Reading here would take the client back in time: it must try
          * another server. */
-        SAY(c, ZABD_INFO, "%s: client has seen zxid 0x%" PRIx64 ", ours is 0x%" PRIx64 ": closing",
+        CONN_SAY(c, ZABD_INFO, "%s: client has seen zxid 0x%" PRIx64 ", ours is 0x%" PRIx64 ": closing",
             c->addr, (uint64_t)req.last_zxid_seen, (uint64_t)st.last_applied);
         return ZABD_CLOSE;
     }
@@ -466,7 +481,7 @@ static int greet(struct zabd_conn *c, struct zabd_job *job)
     zab_buf_free(&f);
     c->state = ZABD_CONN_READY;
     c->heard_mono_ms = zabd_mono_ms();
-    SAY(c, ZABD_INFO, "%s: session 0x%" PRIx64 " %s, timeout %d ms", c->addr,
+    CONN_SAY(c, ZABD_INFO, "%s: session 0x%" PRIx64 " %s, timeout %d ms", c->addr,
         (uint64_t)c->session, job->kind == ZABD_JOB_OPEN ? "opened" : "resumed",
         (int)c->timeout_ms);
     return ZABD_KEEP;
@@ -475,9 +490,9 @@ static int greet(struct zabd_conn *c, struct zabd_job *job)
 /* A refused reconnection is told as ZooKeeper tells it: timeout 0,
  * session 0, a zero password; the client takes that as its session's
  * expiry. */
-static int refuse(struct zabd_conn *c, struct zabd_job *job)
+static int refuse_session(struct zabd_conn *c, struct zabd_job *job)
 {
-    SAY(c, ZABD_INFO, "%s: session 0x%" PRIx64 " refused: %s", c->addr, (uint64_t)job->session,
+    CONN_SAY(c, ZABD_INFO, "%s: session 0x%" PRIx64 " refused: %s", c->addr, (uint64_t)job->session,
         zab_strerror(job->rc));
     if (job->rc != ZAB_EAUTHFAILED && job->rc != ZAB_ESESSIONEXPIRED) return ZABD_CLOSE;
     zab_zk_connect_reply rsp = { .has_read_only = job->has_read_only };
@@ -537,13 +552,13 @@ static int take_auth(struct zabd_conn *c, const uint8_t *body, size_t len)
 {
     zab_zk_auth a;
     if (zab_zk_decode_auth(body, len, &a)) {
-        SAY(c, ZABD_INFO, "%s: an auth packet that does not decode: closing", c->addr);
+        CONN_SAY(c, ZABD_INFO, "%s: an auth packet that does not decode: closing", c->addr);
         return ZABD_CLOSE;
     }
     int rc = authenticate(c, &a);
     if (rc == ZAB_ENOMEM) return ZABD_CLOSE;
     if (rc) {
-        SAY(c, ZABD_WARN, "%s: authentication failed for scheme \"%.*s\": closing", c->addr,
+        CONN_SAY(c, ZABD_WARN, "%s: authentication failed for scheme \"%.*s\": closing", c->addr,
             (int)(a.scheme.len > 64 ? 64 : a.scheme.len), a.scheme.ptr ? a.scheme.ptr : "");
         zabd_net_count_auth_failed(c->net);
     }
@@ -601,7 +616,8 @@ static int answer_who_am_i(struct zabd_conn *c, int32_t xid)
     if (!rc) rc = zab_zk_encode_reply_header(xid, zxid, 0, &s->frame);
     if (!rc) rc = zab_zk_encode_who_am_i(c->ids, c->nids, &s->frame);
     if (!rc) frame_close(&s->frame, mark);
-    slot_fill(s, rc ? ZABD_THEN_DROP : ZABD_THEN_GO_ON, zxid);
+    s->local = 1;
+    slot_fill(s, rc ? ZABD_THEN_DROP : ZABD_THEN_GO_ON);
     return ZABD_KEEP;
 }
 
@@ -619,7 +635,7 @@ static int take_call(struct zabd_conn *c, int32_t xid, int32_t opcode, const uin
     }
     if (rc == ZAB_EUNIMPLEMENTED) {
         /* ZooKeeper answers an opcode it does not know, then closes. */
-        SAY(c, ZABD_INFO, "%s: unknown opcode %d: closing", c->addr, (int)opcode);
+        CONN_SAY(c, ZABD_INFO, "%s: unknown opcode %d: closing", c->addr, (int)opcode);
         slot_answer(s, ZAB_EUNIMPLEMENTED, ZABD_THEN_CLOSE);
         return ZABD_KEEP;
     }
@@ -634,7 +650,7 @@ static int take_call(struct zabd_conn *c, int32_t xid, int32_t opcode, const uin
         return ZABD_KEEP;
     }
     if (rc) {
-        SAY(c, ZABD_WARN, "%s: request refused: %s: closing", c->addr, zab_strerror(rc));
+        CONN_SAY(c, ZABD_WARN, "%s: request refused: %s: closing", c->addr, zab_strerror(rc));
         slot_answer(s, 0, ZABD_THEN_DROP);
         return ZABD_CLOSE;
     }
@@ -646,7 +662,7 @@ static int take_request(struct zabd_conn *c, const uint8_t *frame, size_t len)
     int32_t xid, opcode;
     size_t at;
     if (zab_zk_decode_request_header(frame, len, &xid, &opcode, &at)) {
-        SAY(c, ZABD_INFO, "%s: a request without a header: closing", c->addr);
+        CONN_SAY(c, ZABD_INFO, "%s: a request without a header: closing", c->addr);
         return ZABD_CLOSE;
     }
     zab_client_touch(c->client);
@@ -662,7 +678,7 @@ static int take_request(struct zabd_conn *c, const uint8_t *frame, size_t len)
     case ZAB_OP_CLOSE_SESSION: return take_close(c, xid);
     case ZAB_OP_WHO_AM_I: return answer_who_am_i(c, xid);
     case ZAB_OP_SASL:
-        SAY(c, ZABD_INFO, "%s: SASL is not supported: closing", c->addr);
+        CONN_SAY(c, ZABD_INFO, "%s: SASL is not supported: closing", c->addr);
         return ZABD_CLOSE;
     case ZAB_OP_RECONFIG: {
         struct zabd_slot *s = slot_add(c, xid, opcode);
@@ -724,7 +740,7 @@ static int take_input(struct zabd_conn *c)
         uint32_t n = get_be32(p);
         if (n > max_frame) {
             /* A negative length reads as a huge one here. */
-            SAY(c, ZABD_INFO, "%s: a frame of %" PRId32 " bytes, over the limit of %" PRIu32 ": closing",
+            CONN_SAY(c, ZABD_INFO, "%s: a frame of %" PRId32 " bytes, over the limit of %" PRIu32 ": closing",
                 c->addr, (int32_t)n, max_frame);
             return ZABD_CLOSE;
         }
@@ -760,13 +776,13 @@ int zabd_conn_read(struct zabd_conn *c)
         if (zab_buf_reserve(&c->in, READ_CHUNK)) return ZABD_CLOSE;
         ssize_t n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, 0);
         if (n == 0) {
-            SAY(c, ZABD_DEBUG, "%s: closed by the client", c->addr);
+            CONN_SAY(c, ZABD_DEBUG, "%s: closed by the client", c->addr);
             return ZABD_CLOSE;
         }
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            SAY(c, ZABD_DEBUG, "%s: read: %s", c->addr, strerror(errno));
+            CONN_SAY(c, ZABD_DEBUG, "%s: read: %s", c->addr, strerror(errno));
             return ZABD_CLOSE;
         }
         c->in.len += (size_t)n;
@@ -804,7 +820,7 @@ int zabd_conn_write(struct zabd_conn *c)
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        SAY(c, ZABD_DEBUG, "%s: write: %s", c->addr, strerror(errno));
+        CONN_SAY(c, ZABD_DEBUG, "%s: write: %s", c->addr, strerror(errno));
         return ZABD_CLOSE;
     }
     return ZABD_KEEP;
@@ -831,12 +847,12 @@ int zabd_conn_check_time(struct zabd_conn *c, int64_t now)
     if (c->fd < 0 || c->busy) return ZABD_KEEP;
     if (c->state == ZABD_CONN_NEW &&
         now - c->opened_mono_ms > (int64_t)zabd_net_config(c->net)->handshake_ms) {
-        SAY(c, ZABD_INFO, "%s: no handshake in time: closing", c->addr);
+        CONN_SAY(c, ZABD_INFO, "%s: no handshake in time: closing", c->addr);
         return ZABD_CLOSE;
     }
     if (c->state == ZABD_CONN_READY && c->timeout_ms > 0 &&
         now - c->heard_mono_ms > (int64_t)c->timeout_ms) {
-        SAY(c, ZABD_INFO, "%s: session 0x%" PRIx64 " silent for %d ms: closing", c->addr,
+        CONN_SAY(c, ZABD_INFO, "%s: session 0x%" PRIx64 " silent for %d ms: closing", c->addr,
             (uint64_t)c->session, (int)(now - c->heard_mono_ms));
         return ZABD_CLOSE;
     }
@@ -906,7 +922,7 @@ int zabd_conn_finish(struct zabd_conn *c)
     if (c->fd >= 0) {
         close(c->fd);
         c->fd = -1;
-        SAY(c, ZABD_DEBUG, "%s: connection closed", c->addr);
+        CONN_SAY(c, ZABD_DEBUG, "%s: connection closed", c->addr);
     }
     pthread_mutex_lock(&c->lock);
     c->then = ZABD_THEN_DROP;
@@ -932,7 +948,7 @@ static int handshake_done(struct zabd_conn *c, struct zabd_job *job)
     if (c->fd < 0) return ZABD_CLOSE;
     if (job->rc == 0) return greet(c, job);
     if (c->client) return ZABD_CLOSE; /* open but unusable: abandoned on close */
-    return refuse(c, job);
+    return refuse_session(c, job);
 }
 
 static int watches_done(struct zabd_conn *c, struct zabd_job *job)
@@ -941,7 +957,7 @@ static int watches_done(struct zabd_conn *c, struct zabd_job *job)
         slot_answer(job->slot, 0, ZABD_THEN_GO_ON);
         return ZABD_KEEP;
     }
-    SAY(c, ZABD_WARN, "%s: setWatches failed: %s: closing", c->addr, zab_strerror(job->rc));
+    CONN_SAY(c, ZABD_WARN, "%s: setWatches failed: %s: closing", c->addr, zab_strerror(job->rc));
     slot_answer(job->slot, 0, ZABD_THEN_DROP);
     return ZABD_CLOSE;
 }
@@ -950,11 +966,11 @@ static int close_done(struct zabd_conn *c, struct zabd_job *job)
 {
     c->client = NULL; /* zab_client_close freed it */
     if (job->rc == 0) {
-        SAY(c, ZABD_INFO, "%s: session 0x%" PRIx64 " closed", c->addr, (uint64_t)c->session);
+        CONN_SAY(c, ZABD_INFO, "%s: session 0x%" PRIx64 " closed", c->addr, (uint64_t)c->session);
         slot_answer(job->slot, 0, ZABD_THEN_CLOSE);
         return ZABD_KEEP;
     }
-    SAY(c, ZABD_INFO, "%s: closing session 0x%" PRIx64 " failed: %s", c->addr,
+    CONN_SAY(c, ZABD_INFO, "%s: closing session 0x%" PRIx64 " failed: %s", c->addr,
         (uint64_t)c->session, zab_strerror(job->rc));
     slot_answer(job->slot, 0, ZABD_THEN_DROP);
     return ZABD_CLOSE;

@@ -33,6 +33,7 @@ struct zabd_slot {
     int32_t opcode;
     int64_t arrived_ms;
     int ready;                 /* frame holds the reply (or nothing: close) */
+    int local;                 /* answered here, with the zxid of its arrival */
     int then;                  /* ZABD_THEN_*: what follows the reply */
     zab_buf frame;             /* the whole frame, length prefix included */
     char *sync_path;           /* sync: the path its reply echoes */

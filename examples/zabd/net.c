@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "conn.h"
 #include "log.h"
 #include "net.h"
@@ -75,7 +76,7 @@ struct zabd_net {
     int64_t drain_until;
 };
 
-#define SAY(net, level, ...) zabd_say((net)->cfg.log, level, __VA_ARGS__)
+#define NET_SAY(net, level, ...) zabd_say((net)->cfg.log, level, __VA_ARGS__)
 
 int64_t zabd_mono_ms(void)
 {
@@ -271,7 +272,7 @@ void zabd_net_close_session(struct zabd_net *net, int64_t session, const struct 
     for (uint32_t i = 0; i < net->nconns; i++) {
         struct zabd_conn *c = net->conns[i];
         if (c == keep || c->session != session || c->fd < 0) continue;
-        SAY(net, ZABD_INFO, "%s: session 0x%" PRIx64 " reconnected elsewhere: closing", c->addr,
+        NET_SAY(net, ZABD_INFO, "%s: session 0x%" PRIx64 " reconnected elsewhere: closing", c->addr,
             (uint64_t)session);
         close_conn(net, c);
     }
@@ -326,7 +327,7 @@ static void accept_one(struct zabd_net *net, int fd, const struct sockaddr_stora
     struct peer_count *p = peer_of(net, ip);
     uint32_t max = net->cfg.max_client_cnxns;
     if (max && p && p->n >= max) {
-        SAY(net, ZABD_WARN, "too many connections from /%s: the most is %" PRIu32, ip, max);
+        NET_SAY(net, ZABD_WARN, "too many connections from /%s: the most is %" PRIu32, ip, max);
         pthread_mutex_lock(&net->stats_lock);
         net->stats.rejected++;
         pthread_mutex_unlock(&net->stats_lock);
@@ -340,10 +341,10 @@ static void accept_one(struct zabd_net *net, int fd, const struct sockaddr_stora
         if (c && net->nconns && net->conns[net->nconns - 1] == c) net->nconns--;
         zabd_conn_free(c);
         close(fd);
-        SAY(net, ZABD_WARN, "no memory for a connection from /%s:%u", ip, port);
+        NET_SAY(net, ZABD_WARN, "no memory for a connection from /%s:%u", ip, port);
         return;
     }
-    SAY(net, ZABD_DEBUG, "/%s:%u: connected", ip, port);
+    NET_SAY(net, ZABD_DEBUG, "/%s:%u: connected", ip, port);
 }
 
 /* Non-blocking and closed on exec. 0 or -1. */
@@ -371,7 +372,7 @@ static void accept_all(struct zabd_net *net)
         }
         if (errno == EINTR || errno == ECONNABORTED) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
-            SAY(net, ZABD_WARN, "accept: %s", strerror(errno));
+            NET_SAY(net, ZABD_WARN, "accept: %s", strerror(errno));
         return;
     }
 }
@@ -497,12 +498,12 @@ static void *net_main(void *arg)
         }
         int n = build_poll(net);
         if (n < 0) {
-            SAY(net, ZABD_ERROR, "no memory to poll the connections");
+            NET_SAY(net, ZABD_ERROR, "no memory to poll the connections");
             n = 2;
         }
         int wait = (int)(next_check > now ? next_check - now : 0);
         int ready = poll(net->pfds, (nfds_t)n, stop ? (wait < 10 ? wait : 10) : wait);
-        if (ready < 0 && errno != EINTR) SAY(net, ZABD_ERROR, "poll: %s", strerror(errno));
+        if (ready < 0 && errno != EINTR) NET_SAY(net, ZABD_ERROR, "poll: %s", strerror(errno));
         take_news(net);
         if (ready > 0 && (net->pfds[1].revents & POLLIN)) accept_all(net);
         if (ready > 0) serve_sockets(net, n);
@@ -517,6 +518,20 @@ static void *net_main(void *arg)
 }
 
 /* ---- start and stop ---- */
+
+void zabd_net_config_from(const struct zabd_config *zoo, struct zabd_log *log,
+                          struct zabd_net_config *out)
+{
+    uint32_t maxbuffer = zoo->jute_maxbuffer ? zoo->jute_maxbuffer : ZABD_DEFAULT_MAXBUFFER;
+    *out = (struct zabd_net_config){
+        .host = zoo->client_host,
+        .port = zoo->client_port,
+        .max_client_cnxns = zoo->max_client_cnxns,
+        .max_frame = maxbuffer + ZABD_FRAME_SLACK,
+        .zoo = zoo,
+        .log = log,
+    };
+}
 
 static int listen_on(struct zabd_net *net, char *err, size_t errlen)
 {
@@ -638,7 +653,7 @@ int zabd_net_start(const struct zabd_net_config *cfg, zab_server *server, struct
         net_free(net);
         return ZAB_ENOMEM;
     }
-    SAY(net, ZABD_INFO, "serving clients on %s:%u", net->cfg.host ? net->cfg.host : "*",
+    NET_SAY(net, ZABD_INFO, "serving clients on %s:%u", net->cfg.host ? net->cfg.host : "*",
         (unsigned)net->port);
     *out = net;
     return 0;
@@ -655,6 +670,6 @@ void zabd_net_stop(struct zabd_net *net, int drain_ms)
     pthread_join(net->thread, NULL);
     /* Every connection is gone, so no job is left. */
     zabd_pool_stop(net->pool);
-    SAY(net, ZABD_INFO, "client listener closed");
+    NET_SAY(net, ZABD_INFO, "client listener closed");
     net_free(net);
 }

@@ -61,6 +61,11 @@ struct zabd_net_stats {
     uint32_t connections;
 };
 
+/* The settings zoo.cfg gives (its client address and port, maxClientCnxns,
+ * jute.maxbuffer, the four-letter words), the rest left to the defaults. */
+void zabd_net_config_from(const struct zabd_config *zoo, struct zabd_log *log,
+                          struct zabd_net_config *out);
+
 /* Listen and start the net thread and the pool. 0, or ZAB_EIO (the address
  * cannot be listened on) / ZAB_ENOMEM with err (errlen bytes) saying why. */
 int zabd_net_start(const struct zabd_net_config *cfg, zab_server *server, struct zabd_net **out,

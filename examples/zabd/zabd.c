@@ -36,20 +36,6 @@ static int usage(void)
     return 2;
 }
 
-/* The net's settings from zoo.cfg. */
-static struct zabd_net_config net_config(const struct zabd_config *cfg, struct zabd_log *log)
-{
-    uint32_t maxbuffer = cfg->jute_maxbuffer ? cfg->jute_maxbuffer : ZABD_DEFAULT_MAXBUFFER;
-    return (struct zabd_net_config){
-        .host = cfg->client_host,
-        .port = cfg->client_port,
-        .max_client_cnxns = cfg->max_client_cnxns,
-        .max_frame = maxbuffer + ZABD_FRAME_SLACK,
-        .zoo = cfg,
-        .log = log,
-    };
-}
-
 /* Wait for SIGTERM or SIGINT (blocked in every thread), or for the server
  * to stop on its own. Returns the signal, or 0 for a stopped server. */
 static int wait_for_end(const sigset_t *set, zab_server *server)
@@ -93,7 +79,8 @@ static int run(const char *path, struct zabd_log *log)
         zabd_config_free(&cfg);
         return 1;
     }
-    struct zabd_net_config nc = net_config(&cfg, log);
+    struct zabd_net_config nc;
+    zabd_net_config_from(&cfg, log, &nc);
     struct zabd_net *net;
     rc = zabd_net_start(&nc, server, &net, err, sizeof err);
     if (rc) {
