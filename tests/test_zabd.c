@@ -24,6 +24,7 @@
 #include "../examples/zabd/log.c"
 #include "../examples/zabd/net.c"
 #include "../examples/zabd/pool.c"
+#include "../examples/zabd/session.c"
 #include "../examples/zabd/words.c"
 
 #include <arpa/inet.h>
@@ -38,6 +39,8 @@
 #include "util/codec.h"
 
 enum { IO_TIMEOUT_S = 10, TICK_MS = 100 };
+
+static const uint8_t zero_passwd[16];
 
 /* ---- files ---- */
 
@@ -207,7 +210,7 @@ static int read_frame(int fd, zab_buf *f)
         ck_assert_msg(rc == 0 || errno == ECONNRESET, "no frame: %s", strerror(errno));
         return 0;
     }
-    uint32_t n = get_be32(len);
+    uint32_t n = zabd_get_be32(len);
     ck_assert_uint_le(n, 16u << 20);
     ck_assert_int_eq(zab_buf_reserve(f, n), 0);
     ck_assert_int_eq(recv_all(fd, f->data, n), 1);
@@ -243,7 +246,7 @@ static void send_connect(int fd, int64_t session, const uint8_t *passwd, int32_t
                          int64_t last_zxid)
 {
     zab_zk_connect req = { .last_zxid_seen = last_zxid, .timeout = timeout, .session = session,
-                           .passwd = passwd ? passwd : zeros, .passwd_len = 16,
+                           .passwd = passwd ? passwd : zero_passwd, .passwd_len = 16,
                            .has_read_only = 1 };
     zab_buf b = { 0 };
     ck_assert_int_eq(zab_zk_encode_connect(&req, &b), 0);
@@ -324,7 +327,8 @@ static struct answer zk_read(struct zk *z)
     ck_assert_msg(read_frame(z->fd, &z->f), "the server closed the connection");
     struct answer a;
     size_t at;
-    ck_assert_int_eq(zab_zk_decode_reply_header(z->f.data, z->f.len, &a.xid, &a.zxid, &a.err, &at), 0);
+    ck_assert_int_eq(
+        zab_zk_decode_reply_header(z->f.data, z->f.len, &a.xid, &a.zxid, &a.err, &at), 0);
     a.body = zab_reader_init(z->f.data + at, z->f.len - at);
     if (a.zxid > z->last_zxid) z->last_zxid = a.zxid;
     return a;
@@ -498,15 +502,16 @@ START_TEST(test_pipelined_replies_in_order)
     /* Writes, reads, syncs and whoAmI, all sent before any reply is read. */
     for (int i = 0; i < N; i++) {
         snprintf(path, sizeof path, "/p%d", i / 4);
-        switch (i % 4) {
-        case 0: ops[i] = ZAB_OP_CREATE2; xids[i] = zk_send_op(&z, create_op(path, "v", 0)); break;
-        case 1: ops[i] = ZAB_OP_GET_DATA; xids[i] = zk_send_op(&z, zab_op_read(ZAB_OP_GET_DATA, path, 0)); break;
-        case 2: ops[i] = ZAB_OP_SYNC; xids[i] = zk_send_op(&z, zab_op_read(ZAB_OP_SYNC, path, 0)); break;
-        default:
-            ops[i] = ZAB_OP_WHO_AM_I;
+        static const int32_t kinds[4] = { ZAB_OP_CREATE2, ZAB_OP_GET_DATA, ZAB_OP_SYNC,
+                                          ZAB_OP_WHO_AM_I };
+        ops[i] = kinds[i % 4];
+        if (ops[i] == ZAB_OP_CREATE2) {
+            xids[i] = zk_send_op(&z, create_op(path, "v", 0));
+        } else if (ops[i] == ZAB_OP_WHO_AM_I) {
             xids[i] = ++z.xid;
             zk_send_raw(&z, xids[i], ZAB_OP_WHO_AM_I, NULL, 0);
-            break;
+        } else {
+            xids[i] = zk_send_op(&z, zab_op_read(ops[i], path, 0));
         }
     }
     int64_t last = 0;
@@ -675,7 +680,7 @@ static void assert_refused(int64_t session, const uint8_t *passwd)
     ck_assert_int_eq(zab_zk_decode_connect_reply(f.data, f.len, &rsp), 0);
     ck_assert_int_eq(rsp.timeout, 0);
     ck_assert_int_eq(rsp.session, 0);
-    ck_assert_mem_eq(rsp.passwd, zeros, 16);
+    ck_assert_mem_eq(rsp.passwd, zero_passwd, 16);
     ck_assert(closed_by_server(fd));
     zab_buf_free(&f);
     close(fd);
@@ -1028,7 +1033,8 @@ START_TEST(test_four_letter_words)
     word("envi", &out);
     ck_assert_ptr_nonnull(strstr((char *)out.data, "Environment:\nzookeeper.version=3.8.0"));
     word("dump", &out);
-    ck_assert_str_eq((char *)out.data, "dump is not executed because it is not in the whitelist.\n");
+    ck_assert_str_eq((char *)out.data,
+                     "dump is not executed because it is not in the whitelist.\n");
     zab_buf_free(&out);
     zk_close_socket(&z);
     stop();
@@ -1040,7 +1046,8 @@ START_TEST(test_four_letter_words_default_whitelist)
     start();
     zab_buf out = { 0 };
     word("ruok", &out);
-    ck_assert_str_eq((char *)out.data, "ruok is not executed because it is not in the whitelist.\n");
+    ck_assert_str_eq((char *)out.data,
+                     "ruok is not executed because it is not in the whitelist.\n");
     word("srvr", &out);
     ck_assert_ptr_nonnull(strstr((char *)out.data, "\nMode: standalone\n"));
     zab_buf_free(&out);

@@ -153,6 +153,31 @@ int zabd_conn_finish(struct zabd_conn *c);
 /* A job has run: what now (ZABD_KEEP, ZABD_CLOSE, ZABD_FREE). Net thread. */
 int zabd_conn_job_done(struct zabd_job *job);
 
+/* ---- for session.c ---- */
+
+/* The server's last applied zxid (for replies answered here). Any thread. */
+int64_t zabd_conn_last_zxid(struct zabd_conn *c);
+/* The handshake's reply (a whole frame) goes out first, then the events
+ * that came before it unless then closes the connection. */
+void zabd_conn_greet(struct zabd_conn *c, const zab_buf *reply, int then);
+/* Output no request waits for (a ping's or an auth's reply), then what
+ * follows it (ZABD_THEN_*). */
+void zabd_conn_send(struct zabd_conn *c, const zab_buf *frames, int then);
+/* A ping was answered (for the latency counters). */
+void zabd_conn_count_ping(struct zabd_conn *c);
+/* A request whose reply the client matches: its place in the order.
+ * NULL when memory runs out. */
+struct zabd_slot *zabd_conn_slot_add(struct zabd_conn *c, int32_t xid, int32_t opcode);
+/* The slot's outcome: its frame (possibly none) is ready, then what
+ * follows (ZABD_THEN_*). Any thread; one other than the net thread then
+ * wakes it (zabd_net_wake). */
+void zabd_conn_slot_fill(struct zabd_slot *s, int then);
+/* Fill a slot with a bare ReplyHeader carrying err. Net thread. */
+void zabd_conn_slot_answer(struct zabd_slot *s, int32_t err, int then);
+/* The watch callback of every connection's client (ctx: the connection).
+ * Server thread. */
+void zabd_conn_on_event(void *ctx, const zab_event *ev);
+
 /* One line for cons (full) or stat (short), appended to out. Net thread. */
 void zabd_conn_describe(struct zabd_conn *c, int full, zab_buf *out);
 

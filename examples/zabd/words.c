@@ -45,7 +45,9 @@ static void put(zab_buf *out, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (n > 0) (void)zab_buf_append(out, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    if (n <= 0) return;
+    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    (void)zab_buf_append(out, line, len);
 }
 
 /* ---- what the server is doing ---- */
