@@ -91,8 +91,43 @@ static int log_level(void)
     return v ? atoi(v) : -1;
 }
 
-/* Start a standalone server with zoo.cfg lines extra (may be NULL) and the
- * listener's settings from zoo.cfg, with over's limits where non-zero. */
+/* Start the server and its listener of zoo.cfg at cfg_path (without
+ * waiting for it to serve), with over's limits where non-zero. */
+static void boot(struct daemon *x, const char *cfg_path, const struct zabd_net_config *over)
+{
+    char err[512];
+    ck_assert_msg(zabd_config_load(cfg_path, &x->cfg, err, sizeof err) == 0, "%s", err);
+    zabd_log_init(&x->log, stderr, log_level());
+
+    zab_server_member members[ZABD_MAX_SERVERS];
+    zab_server_config sc;
+    ck_assert_int_ge(zabd_config_server(&x->cfg, &sc, members, ZABD_MAX_SERVERS), 1);
+    sc.log = zabd_log_server_line;
+    sc.log_ctx = &x->log;
+    ck_assert_msg(zab_server_start(&sc, &x->server, err, sizeof err) == 0, "%s", err);
+
+    struct zabd_net_config nc;
+    zabd_net_config_from(&x->cfg, &x->log, &nc);
+    nc.port = 0;
+    if (over) {
+        if (over->max_output) nc.max_output = over->max_output;
+        if (over->max_frame) nc.max_frame = over->max_frame;
+        if (over->handshake_ms) nc.handshake_ms = over->handshake_ms;
+    }
+    ck_assert_msg(zabd_net_start(&nc, x->server, &x->net, err, sizeof err) == 0, "%s", err);
+    x->port = zabd_net_port(x->net);
+    ck_assert_int_ne(x->port, 0);
+}
+
+static void halt(struct daemon *x)
+{
+    zabd_net_stop(x->net, 2000);
+    ck_assert_int_eq(zab_server_stop(x->server), 0);
+    zabd_config_free(&x->cfg);
+    zabd_log_destroy(&x->log);
+}
+
+/* Start a standalone server with zoo.cfg lines extra (may be NULL). */
 static void start_with(const char *extra, const struct zabd_net_config *over)
 {
     memset(&d, 0, sizeof d);
@@ -105,29 +140,8 @@ static void start_with(const char *extra, const struct zabd_net_config *over)
              "preAllocSize=1024\n%s",
              TICK_MS, d.dir, extra ? extra : "");
     write_file(cfg_path, text);
-    char err[512];
-    ck_assert_msg(zabd_config_load(cfg_path, &d.cfg, err, sizeof err) == 0, "%s", err);
-    zabd_log_init(&d.log, stderr, log_level());
-
-    zab_server_member members[ZABD_MAX_SERVERS];
-    zab_server_config sc;
-    ck_assert_int_eq(zabd_config_server(&d.cfg, &sc, members, ZABD_MAX_SERVERS), 1);
-    sc.log = zabd_log_server_line;
-    sc.log_ctx = &d.log;
-    ck_assert_msg(zab_server_start(&sc, &d.server, err, sizeof err) == 0, "%s", err);
+    boot(&d, cfg_path, over);
     ck_assert_int_eq(zab_server_wait_serving(d.server, 10000), 0);
-
-    struct zabd_net_config nc;
-    zabd_net_config_from(&d.cfg, &d.log, &nc);
-    nc.port = 0;
-    if (over) {
-        if (over->max_output) nc.max_output = over->max_output;
-        if (over->max_frame) nc.max_frame = over->max_frame;
-        if (over->handshake_ms) nc.handshake_ms = over->handshake_ms;
-    }
-    ck_assert_msg(zabd_net_start(&nc, d.server, &d.net, err, sizeof err) == 0, "%s", err);
-    d.port = zabd_net_port(d.net);
-    ck_assert_int_ne(d.port, 0);
 }
 
 static void start(void)
@@ -137,10 +151,7 @@ static void start(void)
 
 static void stop(void)
 {
-    zabd_net_stop(d.net, 2000);
-    ck_assert_int_eq(zab_server_stop(d.server), 0);
-    zabd_config_free(&d.cfg);
-    zabd_log_destroy(&d.log);
+    halt(&d);
     rm_tree(d.dir);
 }
 
@@ -1055,6 +1066,161 @@ START_TEST(test_four_letter_words_default_whitelist)
 }
 END_TEST
 
+/* ---- stopping ---- */
+
+/* Every request the server took before it stopped is answered before its
+ * connection closes: nothing is done without the client hearing of it. */
+START_TEST(test_stop_answers_what_it_took)
+{
+    start();
+    struct zk z;
+    zk_open(&z);
+    enum { N = 300 };
+    zab_buf burst = { 0 };
+    char path[32];
+    for (int i = 0; i <= N; i++) {
+        if (i == 0) snprintf(path, sizeof path, "/d");
+        else snprintf(path, sizeof path, "/d/%d", i);
+        zab_op op = create_op(path, "", 0);
+        zab_request req = { .type = op.type, .ops = &op, .nops = 1 };
+        zab_buf one = { 0 };
+        ck_assert_int_eq(zab_zk_encode_request_header(i + 1, op.type, &one), 0);
+        ck_assert_int_eq(zab_zk_encode_request(&req, &one), 0);
+        uint8_t len[4] = { 0, 0, (uint8_t)(one.len >> 8), (uint8_t)one.len };
+        ck_assert_int_eq(zab_buf_append(&burst, len, 4), 0);
+        ck_assert_int_eq(zab_buf_append(&burst, one.data, one.len), 0);
+        zab_buf_free(&one);
+    }
+    send_all(z.fd, burst.data, burst.len);
+    zab_buf_free(&burst);
+    ck_assert_int_eq(zk_reply(&z, 1).err, 0);
+    /* The listener stops with writes still under way. */
+    zabd_net_stop(d.net, 10000);
+    int answered = 0;
+    while (read_frame(z.fd, &z.f)) {
+        int32_t xid, err;
+        int64_t zxid;
+        size_t at;
+        ck_assert_int_eq(zab_zk_decode_reply_header(z.f.data, z.f.len, &xid, &zxid, &err, &at), 0);
+        ck_assert_int_eq(xid, answered + 2);
+        ck_assert_int_eq(err, 0);
+        answered++;
+    }
+    /* What the server did is exactly what it answered. */
+    zab_client *c;
+    ck_assert_int_eq(zab_client_open(d.server, 10000, NULL, NULL, &c), 0);
+    zab_stat st;
+    ck_assert_int_eq(zab_client_exists(c, "/d", 0, &st), 0);
+    ck_assert_int_eq(st.num_children, answered);
+    ck_assert_int_eq(answered, N);
+    ck_assert_int_eq(zab_client_close(c), 0);
+    zk_close_socket(&z);
+    ck_assert_int_eq(zab_server_stop(d.server), 0);
+    zabd_config_free(&d.cfg);
+    zabd_log_destroy(&d.log);
+    rm_tree(d.dir);
+}
+END_TEST
+
+/* ---- an ensemble ---- */
+
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static struct daemon ens[3];
+
+/* Three servers in this process, each with its listener; d.dir holds
+ * their directories. */
+static void start_ensemble(void)
+{
+    memset(&d, 0, sizeof d);
+    memset(ens, 0, sizeof ens);
+    strcpy(d.dir, "/tmp/zabd-test.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d.dir));
+    char servers[512] = "";
+    for (int i = 1; i <= 3; i++) {
+        size_t n = strlen(servers);
+        snprintf(servers + n, sizeof servers - n, "server.%d=127.0.0.1:%u:%u\n", i,
+                 (unsigned)free_port(), (unsigned)free_port());
+    }
+    for (int i = 1; i <= 3; i++) {
+        char dir[128], path[160], text[1024];
+        snprintf(dir, sizeof dir, "%s/s%d", d.dir, i);
+        ck_assert_int_eq(mkdir(dir, 0700), 0);
+        snprintf(path, sizeof path, "%s/myid", dir);
+        snprintf(text, sizeof text, "%d\n", i);
+        write_file(path, text);
+        snprintf(path, sizeof path, "%s/zoo.cfg", dir);
+        snprintf(text, sizeof text,
+                 "tickTime=%d\ninitLimit=20\nsyncLimit=10\ndataDir=%s\nclientPort=2181\n"
+                 "clientPortAddress=127.0.0.1\npreAllocSize=1024\n%s",
+                 TICK_MS, dir, servers);
+        write_file(path, text);
+        boot(&ens[i - 1], path, NULL);
+    }
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(zab_server_wait_serving(ens[i].server, 20000), 0);
+}
+
+static void stop_ensemble(void)
+{
+    for (int i = 0; i < 3; i++) halt(&ens[i]);
+    rm_tree(d.dir);
+}
+
+/* A client that moves to another server keeps its session there; its
+ * old server closes the stale connection instead of answering it. */
+START_TEST(test_ensemble_session_moves)
+{
+    start_ensemble();
+    struct zk a, b, w;
+    d.port = ens[0].port;
+    zk_open(&a);
+    ck_assert_int_eq(zk_call(&a, create_op("/m", "1", ZAB_EPHEMERAL)).err, 0);
+    d.port = ens[2].port;
+    zk_open(&w);
+    /* A watch on a third server sees what happens through the others. */
+    zab_stat st;
+    ck_assert_int_eq(zk_call(&w, zab_op_read(ZAB_OP_SYNC, "/m", 0)).err, 0);
+    ck_assert_int_eq(zk_exists(&w, "/m", 1, &st), 0);
+    ck_assert_int_eq(st.ephemeral_owner, a.session);
+
+    d.port = ens[1].port;
+    zk_open_as(&b, a.session, a.passwd, 30000, a.last_zxid);
+    ck_assert_int_eq(b.session, a.session);
+    /* The stale connection's write is not answered: the connection closes. */
+    zk_send_op(&a, zab_op_set_data("/m", "stale", 5, -1));
+    ck_assert(closed_by_server(a.fd));
+    /* The session lives on through its new server. */
+    ck_assert_int_eq(zk_call(&b, zab_op_set_data("/m", "2", 1, -1)).err, 0);
+    zab_event ev = zk_event(&w);
+    ck_assert_int_eq(ev.type, ZAB_EVENT_DATA_CHANGED);
+    ck_assert(str_is(ev.path, "/m"));
+    ck_assert_int_eq(zk_exists(&w, "/m", 1, NULL), 0); /* a watch fires once: again */
+    struct answer r = zk_call(&b, zab_op_read(ZAB_OP_GET_DATA, "/m", 0));
+    ck_assert_int_eq(r.err, 0);
+    ck_assert(str_is(zab_get_str(&r.body), "2"));
+    /* Closing it removes the ephemeral everywhere. */
+    zk_send_raw(&b, 50, ZAB_OP_CLOSE_SESSION, NULL, 0);
+    ck_assert_int_eq(zk_reply(&b, 50).err, 0);
+    ev = zk_event(&w);
+    ck_assert_int_eq(ev.type, ZAB_EVENT_DELETED);
+    ck_assert(str_is(ev.path, "/m"));
+    zk_close_socket(&a);
+    zk_close_socket(&b);
+    zk_close_socket(&w);
+    stop_ensemble();
+}
+END_TEST
+
 /* ---- real clients ---- */
 
 static const char *find_kazoo_python(void)
@@ -1132,18 +1298,6 @@ END_TEST
 
 /* The built binary: started on a zoo.cfg, stopped by SIGTERM, exits 0, and
  * what it acknowledged is there when it starts again. */
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static pid_t spawn(const char *binary, const char *cfg)
 {
     pid_t pid = fork();
@@ -1258,6 +1412,8 @@ static Suite *zabd_suite(void)
     add(tc, test_max_client_cnxns);
     add(tc, test_four_letter_words);
     add(tc, test_four_letter_words_default_whitelist);
+    add(tc, test_stop_answers_what_it_took);
+    add(tc, test_ensemble_session_moves);
     add(tc, test_kazoo);
     add(tc, test_binary_sigterm);
     suite_add_tcase(s, tc);
