@@ -1221,6 +1221,42 @@ START_TEST(test_ensemble_session_moves)
 }
 END_TEST
 
+/* A server that loses its quorum closes its clients' connections and
+ * refuses new ones, so that clients move to a server that serves. */
+START_TEST(test_ensemble_lost_quorum_closes)
+{
+    start_ensemble();
+    struct zk z;
+    d.port = ens[2].port;
+    zk_open(&z);
+    ck_assert_int_eq(zk_call(&z, create_op("/q", "", 0)).err, 0);
+    halt(&ens[0]);
+    halt(&ens[1]);
+    /* Pinging, so that only the lost quorum can close the connection. */
+    int closed = 0;
+    static const uint8_t ping[12] = { 0, 0, 0, 8, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 11 };
+    for (int i = 0; i < 100 && !closed; i++) {
+        closed = send(z.fd, ping, sizeof ping, MSG_NOSIGNAL) != (ssize_t)sizeof ping ||
+                 !read_frame(z.fd, &z.f);
+        if (!closed) ck_assert_int_eq(zabd_get_be32(z.f.data), (uint32_t)ZAB_XID_PING);
+        usleep(100 * 1000);
+    }
+    ck_assert(closed);
+    zk_close_socket(&z);
+    int fd = dial(d.port);
+    send_connect(fd, 0, NULL, 30000, 0);
+    ck_assert(closed_by_server(fd));
+    close(fd);
+    zab_buf out = { 0 };
+    word("srvr", &out);
+    ck_assert_str_eq((char *)out.data,
+                     "This ZooKeeper instance is not currently serving requests\n");
+    zab_buf_free(&out);
+    halt(&ens[2]);
+    rm_tree(d.dir);
+}
+END_TEST
+
 /* ---- real clients ---- */
 
 static const char *find_kazoo_python(void)
@@ -1414,6 +1450,7 @@ static Suite *zabd_suite(void)
     add(tc, test_four_letter_words_default_whitelist);
     add(tc, test_stop_answers_what_it_took);
     add(tc, test_ensemble_session_moves);
+    add(tc, test_ensemble_lost_quorum_closes);
     add(tc, test_kazoo);
     add(tc, test_binary_sigterm);
     suite_add_tcase(s, tc);

@@ -455,8 +455,29 @@ static void serve_sockets(struct zabd_net *net, int n)
     }
 }
 
+/* A server that stops serving (it lost its leader, or stopped) closes its
+ * clients' connections, as ZooKeeper's do: their clients move to a server
+ * that serves, or come back once this one does. */
+static void watch_serving(struct zabd_net *net)
+{
+    zab_node_stats st;
+    zab_server_stats(net->server, &st);
+    if (st.serving && !st.stopped) return;
+    uint32_t closed = 0;
+    for (uint32_t i = 0; i < net->nconns; i++) {
+        struct zabd_conn *c = net->conns[i];
+        if (c->state != ZABD_CONN_READY || c->fd < 0) continue;
+        close_conn(net, c);
+        closed++;
+    }
+    if (closed)
+        NET_SAY(net, ZABD_WARN, "not serving (no leader): %" PRIu32 " client connections closed",
+                closed);
+}
+
 static void keep_time(struct zabd_net *net, int64_t now)
 {
+    watch_serving(net);
     for (uint32_t i = 0; i < net->nconns; i++) {
         struct zabd_conn *c = net->conns[i];
         if (!c->gone) act(net, c, zabd_conn_check_time(c, now));

@@ -17,7 +17,8 @@
 
 enum {
     ZK_RECONFIG_DISABLED = -123, /* KeeperException.Code.RECONFIGDISABLED */
-    PASSWD_LEN = 16
+    PASSWD_LEN = 16,
+    MAX_IDS = 64                 /* identities one connection may hold */
 };
 
 #define SESSION_SAY(c, level, ...) zabd_say(zabd_net_log((c)->net), level, __VA_ARGS__)
@@ -102,10 +103,13 @@ static char *dup_bytes(const char *p, size_t n)
     return d;
 }
 
-/* Add an identity to whoAmI's list (once, as ZooKeeper keeps a set). */
+/* Add an identity to whoAmI's list (once, as ZooKeeper keeps a set).
+ * 0, ZAB_ETOOBIG past MAX_IDS (every request carries them all), or
+ * ZAB_ENOMEM. */
 static int add_id(struct zabd_conn *c, const char *scheme, const char *id, size_t idlen)
 {
     if (has_id(c, scheme, id, idlen)) return 0;
+    if (c->nids >= MAX_IDS) return ZAB_ETOOBIG;
     zab_id *grown = realloc(c->ids, (c->nids + 1u) * sizeof *grown);
     if (!grown) return ZAB_ENOMEM;
     c->ids = grown;
@@ -296,24 +300,36 @@ static int answer_ping(struct zabd_conn *c)
     return rc ? ZABD_CLOSE : ZABD_KEEP;
 }
 
-/* Add the identity an auth packet proves: 0, or ZAB_EAUTHFAILED. */
-static int authenticate(struct zabd_conn *c, const zab_zk_auth *a)
+/* Add the identity a digest auth packet proves. */
+static int add_digest(struct zabd_conn *c, const char *id, size_t n)
 {
-    if (same(a->scheme, "ip", 2)) return add_id(c, "ip", c->ip, strlen(c->ip)) ? ZAB_ENOMEM : 0;
-    if (!same(a->scheme, "digest", 6)) return ZAB_EAUTHFAILED;
-    size_t cap = (size_t)a->auth.len + 64;
-    char *id = malloc(cap);
-    if (!id) return ZAB_ENOMEM;
-    int n = zab_digest_id(a->auth, id, cap);
-    int rc = n < 0 ? ZAB_EAUTHFAILED : 0;
+    if (has_id(c, "digest", id, n)) return 0;
+    int rc = add_id(c, "digest", id, n);
     if (!rc) rc = zab_client_add_auth(c->client, zab_str_c("digest"), (zab_str){ id, (uint32_t)n });
-    if (!rc) rc = add_id(c, "digest", id, (size_t)n);
     const char *super = zabd_net_config(c->net)->zoo->super_digest;
     /* ZooKeeper lists the super user as one more identity. */
-    if (!rc && super && strlen(super) == (size_t)n && !memcmp(super, id, (size_t)n))
-        rc = add_id(c, "super", "", 0);
-    free(id);
+    if (!rc && super && strlen(super) == n && !memcmp(super, id, n)) rc = add_id(c, "super", "", 0);
     return rc;
+}
+
+/* Add the identity an auth packet proves: 0, ZAB_EAUTHFAILED, or
+ * ZAB_ENOMEM. */
+static int authenticate(struct zabd_conn *c, const zab_zk_auth *a)
+{
+    int rc;
+    if (same(a->scheme, "ip", 2)) {
+        rc = add_id(c, "ip", c->ip, strlen(c->ip));
+    } else if (same(a->scheme, "digest", 6)) {
+        size_t cap = (size_t)a->auth.len + 64;
+        char *id = malloc(cap);
+        if (!id) return ZAB_ENOMEM;
+        int n = zab_digest_id(a->auth, id, cap);
+        rc = n < 0 ? ZAB_EAUTHFAILED : add_digest(c, id, (size_t)n);
+        free(id);
+    } else {
+        rc = ZAB_EAUTHFAILED;
+    }
+    return rc == ZAB_ETOOBIG ? ZAB_EAUTHFAILED : rc;
 }
 
 static int take_auth(struct zabd_conn *c, const uint8_t *body, size_t len)
