@@ -145,7 +145,7 @@ bench: $(BENCHES)
 
 install: lib $(ZABD)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
-	    $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 include/zab.h include/zab_sim.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
@@ -155,12 +155,14 @@ install: lib $(ZABD)
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    pkgconfig/zab.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/zab.pc
 	$(if $(ZABD),install -d $(DESTDIR)$(BINDIR) && install -m 755 $(ZABD) $(DESTDIR)$(BINDIR)/zabd)
+	$(if $(wildcard man/man1/*.1),install -m 644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/)
 	install -m 644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/zab.h $(DESTDIR)$(INCLUDEDIR)/zab_sim.h $(DESTDIR)$(LIBDIR)/libzab.* \
 	    $(DESTDIR)$(PKGCONFIGDIR)/zab.pc $(DESTDIR)$(BINDIR)/zabd
+	for f in man/man1/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$f); done
 	for f in man/man3/*.3; do rm -f $(DESTDIR)$(MANDIR)/man3/$$(basename $$f); done
 	for f in man/man7/*.7; do rm -f $(DESTDIR)$(MANDIR)/man7/$$(basename $$f); done
 
