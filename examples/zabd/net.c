@@ -30,6 +30,7 @@
 
 enum {
     CHECK_MS = 100,               /* time limits are kept this often */
+    ACCEPT_PAUSE_MS = 100,        /* after accept failed for want of resources */
     DEFAULT_MAX_OUTPUT = 32 << 20,
     DEFAULT_MAX_INFLIGHT = 1000,
     DEFAULT_HANDSHAKE_MS = 10000,
@@ -74,6 +75,8 @@ struct zabd_net {
     uint64_t next_id;
     int stopping;
     int64_t drain_until;
+    int64_t accept_after;         /* the listener rests until then */
+    int64_t accept_warned;        /* when that was last logged */
 };
 
 #define NET_SAY(net, level, ...) zabd_say((net)->cfg.log, level, __VA_ARGS__)
@@ -371,8 +374,16 @@ static void accept_all(struct zabd_net *net)
             continue;
         }
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            NET_SAY(net, ZABD_WARN, "accept: %s", strerror(errno));
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            /* Out of descriptors or memory: the listener stays readable,
+             * so it rests a while rather than spin. */
+            int64_t now = zabd_mono_ms();
+            if (now - net->accept_warned >= 1000) {
+                NET_SAY(net, ZABD_WARN, "accept: %s: pausing", strerror(errno));
+                net->accept_warned = now;
+            }
+            net->accept_after = now + ACCEPT_PAUSE_MS;
+        }
         return;
     }
 }
@@ -431,7 +442,9 @@ static int build_poll(struct zabd_net *net)
     }
     uint32_t n = 0;
     net->pfds[n++] = (struct pollfd){ .fd = net->wake_rd, .events = POLLIN };
-    net->pfds[n++] = (struct pollfd){ .fd = net->stopping ? -1 : net->listen_fd, .events = POLLIN };
+    int resting = zabd_mono_ms() < net->accept_after;
+    net->pfds[n++] = (struct pollfd){ .fd = net->stopping || resting ? -1 : net->listen_fd,
+                                      .events = POLLIN };
     for (uint32_t i = 0; i < net->nconns; i++) {
         struct zabd_conn *c = net->conns[i];
         if (c->fd < 0) continue;
