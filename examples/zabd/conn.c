@@ -399,8 +399,7 @@ void zabd_conn_stop_reading(struct zabd_conn *c)
 
 /* ---- life cycle ---- */
 
-struct zabd_conn *zabd_conn_new(struct zabd_net *net, int fd, const char *ip, unsigned port,
-                                uint64_t id)
+struct zabd_conn *zabd_conn_new(struct zabd_net *net, int fd, const char *ip, unsigned port)
 {
     struct zabd_conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
@@ -409,7 +408,6 @@ struct zabd_conn *zabd_conn_new(struct zabd_net *net, int fd, const char *ip, un
         return NULL;
     }
     c->net = net;
-    c->id = id;
     c->fd = fd;
     snprintf(c->ip, sizeof c->ip, "%s", ip);
     snprintf(c->addr, sizeof c->addr, "/%s:%u", ip, port);

@@ -1,8 +1,7 @@
 /*
- * conn.h - one client connection's protocol: the handshake, the requests
- * in order, the session packets (ping, auth, setWatches, closeSession,
- * whoAmI), watch events, and the rules by which ZooKeeper closes a
- * connection.
+ * conn.h - a client connection: its state, and what conn.c does with it
+ * (frames in, replies out in order, events, four-letter words, time
+ * limits, the connection's end); session.c says what the frames mean.
  *
  * Input is the net thread's alone. Output is shared: the server thread
  * completes requests and delivers events into it, so it lives under the
@@ -71,7 +70,6 @@ enum { ZABD_CONN_NEW, ZABD_CONN_READY, ZABD_CONN_CLOSING };
 
 struct zabd_conn {
     struct zabd_net *net;
-    uint64_t id;               /* for the log */
     char addr[80];             /* "/ip:port", as ZooKeeper names a peer */
     char ip[64];
     int64_t established_ms;    /* wall clock */
@@ -80,7 +78,6 @@ struct zabd_conn {
     int fd;                    /* -1 once closed */
     int state;                 /* ZABD_CONN_* */
     int busy;                  /* a job runs: no input is taken meanwhile */
-    uint32_t index;            /* in the net's table */
     zab_buf in;
     size_t in_at;              /* bytes of in already taken */
     zab_buf sending;           /* taken from output, being written */
@@ -120,8 +117,7 @@ struct zabd_conn {
 
 /* A new connection on fd (accepted, non-blocking) from ip, port. NULL when
  * memory runs out. */
-struct zabd_conn *zabd_conn_new(struct zabd_net *net, int fd, const char *ip, unsigned port,
-                                uint64_t id);
+struct zabd_conn *zabd_conn_new(struct zabd_net *net, int fd, const char *ip, unsigned port);
 /* Free a connection that zabd_conn_finish said may go. */
 void zabd_conn_free(struct zabd_conn *c);
 

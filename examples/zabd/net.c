@@ -72,7 +72,6 @@ struct zabd_net {
     uint32_t batch_cap;
     struct peer_count *peers;
     uint32_t npeers, peers_cap;
-    uint64_t next_id;
     int stopping;
     int64_t drain_until;
     int64_t accept_after;         /* the listener rests until then */
@@ -339,7 +338,7 @@ static void accept_one(struct zabd_net *net, int fd, const struct sockaddr_stora
     }
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct zabd_conn *c = zabd_conn_new(net, fd, ip, port, ++net->next_id);
+    struct zabd_conn *c = zabd_conn_new(net, fd, ip, port);
     if (!c || add_conn(net, c) || peer_add(net, ip)) {
         if (c && net->nconns && net->conns[net->nconns - 1] == c) net->nconns--;
         zabd_conn_free(c);
