@@ -256,7 +256,7 @@ static int greet(struct zabd_conn *c, struct zabd_job *job)
     zabd_frame_close(&f, mark);
     zabd_conn_greet(c, &f, ZABD_THEN_GO_ON);
     zab_buf_free(&f);
-    c->state = ZABD_CONN_READY;
+    if (c->state == ZABD_CONN_NEW) c->state = ZABD_CONN_READY; /* not when stopping */
     c->heard_mono_ms = zabd_mono_ms();
     SESSION_SAY(c, ZABD_INFO, "%s: session 0x%" PRIx64 " %s, timeout %d ms", c->addr,
         (uint64_t)c->session, job->kind == ZABD_JOB_OPEN ? "opened" : "resumed",
