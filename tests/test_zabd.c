@@ -28,7 +28,6 @@
 #include "../examples/zabd/words.c"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -36,6 +35,7 @@
 #include <sys/wait.h>
 
 #include "check_main.h"
+#include "helpers/tmpdir.h"
 #include "util/codec.h"
 
 enum { IO_TIMEOUT_S = 10, TICK_MS = 100 };
@@ -43,26 +43,6 @@ enum { IO_TIMEOUT_S = 10, TICK_MS = 100 };
 static const uint8_t zero_passwd[16];
 
 /* ---- files ---- */
-
-static void rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char sub[512];
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        struct stat st;
-        if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) rm_tree(sub);
-        else unlink(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -131,8 +111,7 @@ static void halt(struct daemon *x)
 static void start_with(const char *extra, const struct zabd_net_config *over)
 {
     memset(&d, 0, sizeof d);
-    strcpy(d.dir, "/tmp/zabd-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(d.dir));
+    ck_assert_ptr_nonnull(tmpdir_make(d.dir, sizeof d.dir, "zabd-test."));
     char cfg_path[128], text[1024];
     snprintf(cfg_path, sizeof cfg_path, "%s/zoo.cfg", d.dir);
     snprintf(text, sizeof text,
@@ -152,7 +131,7 @@ static void start(void)
 static void stop(void)
 {
     halt(&d);
-    rm_tree(d.dir);
+    tmpdir_remove(d.dir);
 }
 
 /* ---- a minimal client ---- */
@@ -1118,7 +1097,7 @@ START_TEST(test_stop_answers_what_it_took)
     ck_assert_int_eq(zab_server_stop(d.server), 0);
     zabd_config_free(&d.cfg);
     zabd_log_destroy(&d.log);
-    rm_tree(d.dir);
+    tmpdir_remove(d.dir);
 }
 END_TEST
 
@@ -1144,8 +1123,7 @@ static void start_ensemble(void)
 {
     memset(&d, 0, sizeof d);
     memset(ens, 0, sizeof ens);
-    strcpy(d.dir, "/tmp/zabd-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(d.dir));
+    ck_assert_ptr_nonnull(tmpdir_make(d.dir, sizeof d.dir, "zabd-test."));
     char servers[512] = "";
     for (int i = 1; i <= 3; i++) {
         size_t n = strlen(servers);
@@ -1173,7 +1151,7 @@ static void start_ensemble(void)
 static void stop_ensemble(void)
 {
     for (int i = 0; i < 3; i++) halt(&ens[i]);
-    rm_tree(d.dir);
+    tmpdir_remove(d.dir);
 }
 
 /* A client that moves to another server keeps its session there; its
@@ -1253,7 +1231,7 @@ START_TEST(test_ensemble_lost_quorum_closes)
                      "This ZooKeeper instance is not currently serving requests\n");
     zab_buf_free(&out);
     halt(&ens[2]);
-    rm_tree(d.dir);
+    tmpdir_remove(d.dir);
 }
 END_TEST
 
@@ -1388,8 +1366,7 @@ START_TEST(test_binary_sigterm)
         return;
     }
     memset(&d, 0, sizeof d);
-    strcpy(d.dir, "/tmp/zabd-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(d.dir));
+    ck_assert_ptr_nonnull(tmpdir_make(d.dir, sizeof d.dir, "zabd-test."));
     d.port = free_port();
     char cfg[128], text[512];
     snprintf(cfg, sizeof cfg, "%s/zoo.cfg", d.dir);
@@ -1415,7 +1392,7 @@ START_TEST(test_binary_sigterm)
     ck_assert(str_is(zab_get_str(&a.body), "data"));
     zk_close_socket(&z);
     ck_assert_int_eq(stop_process(pid), 0);
-    rm_tree(d.dir);
+    tmpdir_remove(d.dir);
 }
 END_TEST
 
