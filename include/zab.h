@@ -1166,7 +1166,8 @@ ZAB_API int zab_client_set_watches(zab_client *client, int64_t relative_zxid, in
                                    const zab_str *paths, uint32_t npaths);
 
 /* Any request (see zab_node_submit: writes, reads, sync, multi), for the
- * client's session; req->session is ignored. Asynchronous: copied, queued
+ * client's session; req->session and req->auth are ignored (the session is
+ * the client's, with the identities of zab_client_add_auth). Asynchronous: copied, queued
  * in order, and done(ctx, reply) is called once, on the server's thread.
  * Returns 0, or an error without calling done (ZAB_EINVAL, ZAB_ENOMEM,
  * ZAB_EFAILED for a stopped server). */
