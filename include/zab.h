@@ -1099,6 +1099,10 @@ ZAB_API int zab_server_start(const zab_server_config *cfg, zab_server **out, cha
 ZAB_API int zab_server_stop(zab_server *server);
 /* A consistent copy of the node's statistics. */
 ZAB_API void zab_server_stats(zab_server *server, zab_node_stats *out);
+/* A consistent copy of the replica's tree statistics (nodes, ephemerals,
+ * sessions, watches, data size), as the server's thread published them at
+ * the end of its last turn. Any thread (for mntr-style monitoring). */
+ZAB_API void zab_server_tree_stats(zab_server *server, zab_tree_stats *out);
 /* Wait until the server serves (an established leader, or a learner up to
  * date) or timeout_ms pass: 0 or ZAB_EOPERATIONTIMEOUT (at once for a
  * server that has stopped). */

@@ -222,6 +222,44 @@ START_TEST(watches_follow_a_moved_session)
 }
 END_TEST
 
+/* What a monitoring command reads: every replica's tree counts agree with
+ * what the clients did. */
+START_TEST(tree_statistics_follow_the_replicas)
+{
+    start_all();
+    zab_tree_stats before;
+    zab_server_tree_stats(servers[0], &before);
+    zab_client *c = open_on(1);
+    ck_assert_int_eq(zab_client_create(c, "/n", "12345", 5, zab_acl_open, 1, ZAB_PERSISTENT, NULL, 0), 0);
+    ck_assert_int_eq(zab_client_create(c, "/n/e", "", 0, zab_acl_open, 1, ZAB_EPHEMERAL, NULL, 0), 0);
+    ck_assert_int_eq(zab_client_exists(c, "/n", 1, NULL), 0);
+    ck_assert_int_eq(zab_client_sync(c, "/"), 0);
+    zab_tree_stats st;
+    zab_server_tree_stats(servers[1], &st);
+    for (int i = 0; i < 100 && st.ephemerals != before.ephemerals + 1; i++) {
+        sleep_ms(10); /* published at the end of the server's turn */
+        zab_server_tree_stats(servers[1], &st);
+    }
+    ck_assert_uint_eq(st.nodes, before.nodes + 2);
+    ck_assert_uint_eq(st.ephemerals, before.ephemerals + 1);
+    ck_assert_uint_eq(st.sessions, before.sessions + 1);
+    ck_assert_uint_eq(st.watches, before.watches + 1);
+    /* Every replica reaches the same tree. */
+    for (int i = 0; i < SERVERS; i++) {
+        zab_tree_stats other;
+        zab_server_tree_stats(servers[i], &other);
+        for (int k = 0; k < 200 && other.last_zxid < st.last_zxid; k++) {
+            sleep_ms(10);
+            zab_server_tree_stats(servers[i], &other);
+        }
+        ck_assert_uint_eq(other.nodes, st.nodes);
+        ck_assert_uint_eq(other.digest, st.digest);
+    }
+    zab_client_close(c);
+    stop_all();
+}
+END_TEST
+
 static Suite *resume_suite(void)
 {
     Suite *s = suite_create("client_resume");
@@ -231,6 +269,7 @@ static Suite *resume_suite(void)
     tcase_add_test(tc, host_driven_liveness);
     tcase_add_test(tc, connection_identities_pass_acl_checks);
     tcase_add_test(tc, watches_follow_a_moved_session);
+    tcase_add_test(tc, tree_statistics_follow_the_replicas);
     suite_add_tcase(s, tc);
     return s;
 }

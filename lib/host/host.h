@@ -93,6 +93,7 @@ struct zab_server {
     unsigned refs;            /* the server's own, plus one per client */
     int64_t next_session;
     zab_node_stats stats;     /* published by the server's thread each turn */
+    zab_tree_stats tree_stats; /* likewise */
 
     /* The server's thread only (and the starting and stopping threads while
      * it does not run). */

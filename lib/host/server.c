@@ -291,6 +291,13 @@ void zab_server_stats(zab_server *s, zab_node_stats *out)
     pthread_mutex_unlock(&s->lock);
 }
 
+void zab_server_tree_stats(zab_server *s, zab_tree_stats *out)
+{
+    pthread_mutex_lock(&s->lock);
+    *out = s->tree_stats;
+    pthread_mutex_unlock(&s->lock);
+}
+
 uint16_t zab_server_port(zab_server *s)
 {
     return s->port;

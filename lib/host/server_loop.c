@@ -457,10 +457,13 @@ static void take_snapshot(zab_server *s)
 static void publish(zab_server *s)
 {
     zab_node_stats st;
+    zab_tree_stats ts;
     zab_node_stats_get(s->node, &st);
+    zab_tree_stats_get(zab_node_tree(s->node), &ts); /* counters only: cheap */
     pthread_mutex_lock(&s->lock);
     int changed = st.serving != s->stats.serving;
     s->stats = st;
+    s->tree_stats = ts;
     if (changed) pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
 }
