@@ -991,7 +991,7 @@ static void word(const char *w, zab_buf *out)
 
 START_TEST(test_four_letter_words)
 {
-    start_with("4lw.commands.whitelist=ruok, srvr, mntr, stat, conf, cons, isro, envi\n", NULL);
+    start_with("4lw.commands.whitelist=ruok, srvr, mntr, stat, conf, cons, isro, envi, wchs\n", NULL);
     struct zk z;
     zk_open(&z);
     ck_assert_int_eq(zk_call(&z, create_op("/4lw", "", 0)).err, 0);
@@ -1007,11 +1007,16 @@ START_TEST(test_four_letter_words)
     snprintf(zxid, sizeof zxid, "\nZxid: 0x%" PRIx64 "\n", (uint64_t)z.last_zxid);
     ck_assert_ptr_nonnull(strstr((char *)out.data, zxid));
     ck_assert_ptr_nonnull(strstr((char *)out.data, "\nConnections: 2\n"));
+    /* A fresh ZooKeeper counts 5 (the root twice, /zookeeper, its quota and
+     * config); /4lw makes 6. */
+    ck_assert_ptr_nonnull(strstr((char *)out.data, "\nNode count: 6\n"));
     word("stat", &out);
     ck_assert_ptr_nonnull(strstr((char *)out.data, "Clients:\n /127.0.0.1:"));
     word("mntr", &out);
     ck_assert_ptr_nonnull(strstr((char *)out.data, "zk_server_state\tstandalone\n"));
     ck_assert_ptr_nonnull(strstr((char *)out.data, "zk_num_alive_connections\t2\n"));
+    ck_assert_ptr_nonnull(strstr((char *)out.data, "zk_znode_count\t6\n"));
+    ck_assert_ptr_nonnull(strstr((char *)out.data, "zk_global_sessions\t1\n"));
     word("conf", &out);
     char line[64];
     snprintf(line, sizeof line, "tickTime=%d\n", TICK_MS);
@@ -1022,6 +1027,9 @@ START_TEST(test_four_letter_words)
     ck_assert_ptr_nonnull(strstr((char *)out.data, line));
     word("envi", &out);
     ck_assert_ptr_nonnull(strstr((char *)out.data, "Environment:\nzookeeper.version=3.8.0"));
+    ck_assert_int_eq(zk_exists(&z, "/4lw", 1, NULL), 0);
+    word("wchs", &out);
+    ck_assert_str_eq((char *)out.data, "1 connections watching 1 paths\nTotal watches:1\n");
     word("dump", &out);
     ck_assert_str_eq((char *)out.data,
                      "dump is not executed because it is not in the whitelist.\n");

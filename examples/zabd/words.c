@@ -1,6 +1,6 @@
 /*
  * words.c - the four-letter words zabd answers: ruok, srvr, stat, mntr,
- * conf, cons, isro and envi, in ZooKeeper 3.8's formats. The others
+ * conf, cons, wchs, isro and envi, in ZooKeeper 3.8's formats. The others
  * ZooKeeper knows are answered with a line saying they are not supported,
  * as are those the whitelist leaves out (in ZooKeeper's words).
  */
@@ -56,6 +56,7 @@ struct view {
     struct zabd_net *net;
     const struct zabd_config *zoo;
     zab_node_stats node;
+    zab_tree_stats tree;
     struct zabd_net_stats io;
 };
 
@@ -64,6 +65,7 @@ static void look(struct zabd_net *net, struct view *v)
     v->net = net;
     v->zoo = zabd_net_config(net)->zoo;
     zab_server_stats(zabd_net_server(net), &v->node);
+    zab_server_tree_stats(zabd_net_server(net), &v->tree);
     zabd_net_stats(net, &v->io);
 }
 
@@ -118,6 +120,12 @@ static void describe_full(void *ctx, struct zabd_conn *c)
     zabd_conn_describe(c, 1, ctx);
 }
 
+/* ZooKeeper's node count holds the root twice (under "" and "/"). */
+static uint64_t node_count(const struct view *v)
+{
+    return v->tree.nodes + 1;
+}
+
 static void srvr(struct view *v, int with_clients, zab_buf *out)
 {
     if (!serving(v)) {
@@ -139,6 +147,14 @@ static void srvr(struct view *v, int with_clients, zab_buf *out)
     put(out, "Outstanding: %" PRIu64 "\n", v->io.outstanding);
     put(out, "Zxid: 0x%" PRIx64 "\n", (uint64_t)v->node.last_applied);
     put(out, "Mode: %s\n", mode(v));
+    put(out, "Node count: %" PRIu64 "\n", node_count(v));
+}
+
+static void wchs(struct view *v, zab_buf *out)
+{
+    put(out, "%" PRIu64 " connections watching %" PRIu64 " paths\n", v->tree.watchers,
+        v->tree.watched_paths);
+    put(out, "Total watches:%" PRIu64 "\n", v->tree.watches);
 }
 
 static uint64_t open_fds(void)
@@ -173,6 +189,11 @@ static void mntr(struct view *v, zab_buf *out)
     put(out, "zk_auth_failed_count\t%" PRIu64 "\n", v->io.auth_failed);
     put(out, "zk_connection_rejected\t%" PRIu64 "\n", v->io.rejected);
     put(out, "zk_uptime\t%" PRId64 "\n", zabd_wall_ms() - zabd_net_started_ms(v->net));
+    put(out, "zk_znode_count\t%" PRIu64 "\n", node_count(v));
+    put(out, "zk_watch_count\t%" PRIu64 "\n", v->tree.watches);
+    put(out, "zk_ephemerals_count\t%" PRIu64 "\n", v->tree.ephemerals);
+    put(out, "zk_approximate_data_size\t%" PRIu64 "\n", v->tree.data_bytes);
+    put(out, "zk_global_sessions\t%" PRIu64 "\n", v->tree.sessions);
     put(out, "zk_local_sessions\t0\n");
     put(out, "zk_open_file_descriptor_count\t%" PRIu64 "\n", open_fds());
     struct rlimit rl;
@@ -264,6 +285,7 @@ void zabd_words_answer(struct zabd_net *net, const uint8_t p[4], zab_buf *out)
     else if (!strcmp(word, "mntr")) mntr(&v, out);
     else if (!strcmp(word, "conf")) conf(&v, out);
     else if (!strcmp(word, "envi")) envi(out);
+    else if (!strcmp(word, "wchs")) wchs(&v, out);
     else if (!strcmp(word, "cons")) {
         zabd_net_each_conn(net, describe_full, out);
         put(out, "\n");
