@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -70,6 +71,82 @@ static size_t fuzz_below(uint64_t *s, size_t n)
 static void put_be32(uint8_t *at, uint32_t v)
 {
     for (int i = 0; i < 4; i++) at[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+/* Insert k bytes at `at` of the input b (len bytes, room for cap); a
+ * mutation that would not fit is skipped. */
+static inline void fuzz_insert(uint8_t *b, size_t *len, size_t cap, size_t at, const uint8_t *src,
+                        size_t k)
+{
+    size_t n = *len;
+    if (at > n || k > cap - n) return;
+    memmove(b + at + k, b + at, n - at);
+    memcpy(b + at, src, k);
+    *len = n + k;
+}
+
+/* The mutations of a structured record: flip a bit, truncate, overwrite a
+ * would-be length or count with one of lengths[] (or one just around what
+ * remains), insert random bytes, delete a range, duplicate a slice (repeats
+ * list entries), or set a boundary byte. The first `keep` bytes (the
+ * record's selector) are left alone seven times in eight. */
+static inline void fuzz_mutate(uint64_t *rng, uint8_t *b, size_t *len, size_t cap, size_t keep,
+                        const uint32_t *lengths, size_t nlengths)
+{
+    size_t n = *len;
+    size_t lo = n > keep && fuzz_below(rng, 8) ? keep : 0;
+    size_t span = n - lo;
+    switch (fuzz_below(rng, 7)) {
+    case 0: /* flip a bit */
+        if (span) {
+            size_t at = lo + fuzz_below(rng, span);
+            b[at] ^= (uint8_t)(1u << fuzz_below(rng, 8));
+        }
+        break;
+    case 1: /* truncate */
+        *len = lo + fuzz_below(rng, span + 1);
+        break;
+    case 2: /* overwrite a would-be length or count */
+        if (span >= 4) {
+            size_t at = lo + fuzz_below(rng, span - 3);
+            uint32_t v = lengths[fuzz_below(rng, nlengths)];
+            if (fuzz_below(rng, 4) == 0) v = (uint32_t)(n - at - 4 + fuzz_below(rng, 3));
+            put_be32(b + at, v);
+        }
+        break;
+    case 3: /* insert random bytes */
+    {
+        uint8_t tmp[8];
+        size_t k = 1 + fuzz_below(rng, sizeof tmp);
+        for (size_t i = 0; i < k; i++) tmp[i] = (uint8_t)fuzz_next(rng);
+        fuzz_insert(b, len, cap, lo + fuzz_below(rng, span + 1), tmp, k);
+        break;
+    }
+    case 4: /* delete a range */
+        if (span) {
+            size_t at = lo + fuzz_below(rng, span);
+            size_t k = 1 + fuzz_below(rng, n - at);
+            memmove(b + at, b + at + k, n - at - k);
+            *len = n - k;
+        }
+        break;
+    case 5: /* duplicate a slice elsewhere */
+        if (span) {
+            size_t from = lo + fuzz_below(rng, span);
+            size_t k = 1 + fuzz_below(rng, n - from);
+            uint8_t tmp[8192];
+            if (k > sizeof tmp) k = sizeof tmp;
+            memcpy(tmp, b + from, k);
+            fuzz_insert(b, len, cap, lo + fuzz_below(rng, span + 1), tmp, k);
+        }
+        break;
+    default: /* a boundary byte */
+        if (span) {
+            static const uint8_t bytes[] = { 0, 1, 0x7f, 0x80, 0xff };
+            b[lo + fuzz_below(rng, span)] = bytes[fuzz_below(rng, sizeof bytes)];
+        }
+        break;
+    }
 }
 
 /* Fail the test naming the seed, the reason and (the start of) the input,

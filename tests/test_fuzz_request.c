@@ -170,74 +170,13 @@ static void build_seed(size_t k, fuzz_seed *seed)
 /* ------------------------------------------------------------------------ */
 
 /* Insert k bytes at offset at, unless the input would outgrow its buffer. */
-static void insert_bytes(uint8_t *b, size_t *len, size_t at, const uint8_t *src, size_t k)
-{
-    size_t n = *len;
-    if (at > n || k > FUZZ_MAX_INPUT - n) return;
-    memmove(b + at + k, b + at, n - at);
-    memcpy(b + at, src, k);
-    *len = n + k;
-}
-
 static void mutate_once(uint64_t *rng, uint8_t *b, size_t *len)
 {
     static const uint32_t lengths[] = { 0x7fffffffu, 0xffffffffu, 0xfffffffeu,
                                         0x80000000u, 0x0fffffffu, 0x00010000u,
                                         0, 1, 2, 12 };
-    size_t n = *len;
     /* Leave the opcode selector alone most of the time. */
-    size_t lo = n > 4 && fuzz_below(rng, 8) ? 4 : 0;
-    size_t span = n - lo;
-    switch (fuzz_below(rng, 7)) {
-    case 0: /* flip a bit */
-        if (span) {
-            size_t at = lo + fuzz_below(rng, span);
-            b[at] ^= (uint8_t)(1u << fuzz_below(rng, 8));
-        }
-        break;
-    case 1: /* truncate */
-        *len = lo + fuzz_below(rng, span + 1);
-        break;
-    case 2: /* overwrite a would-be length or count */
-        if (span >= 4) {
-            size_t at = lo + fuzz_below(rng, span - 3);
-            uint32_t v = lengths[fuzz_below(rng, sizeof lengths / sizeof lengths[0])];
-            if (fuzz_below(rng, 4) == 0) v = (uint32_t)(n - at - 4 + fuzz_below(rng, 3));
-            put_be32(b + at, v);
-        }
-        break;
-    case 3: /* insert random bytes */
-    {
-        uint8_t tmp[8];
-        size_t k = 1 + fuzz_below(rng, sizeof tmp);
-        for (size_t i = 0; i < k; i++) tmp[i] = (uint8_t)fuzz_next(rng);
-        insert_bytes(b, len, lo + fuzz_below(rng, span + 1), tmp, k);
-        break;
-    }
-    case 4: /* delete a range */
-        if (span) {
-            size_t at = lo + fuzz_below(rng, span);
-            size_t k = 1 + fuzz_below(rng, n - at);
-            memmove(b + at, b + at + k, n - at - k);
-            *len = n - k;
-        }
-        break;
-    case 5: /* duplicate a slice elsewhere (repeats multi sub-ops, ACLs) */
-        if (span) {
-            size_t from = lo + fuzz_below(rng, span);
-            size_t k = 1 + fuzz_below(rng, n - from);
-            uint8_t tmp[FUZZ_MAX_INPUT];
-            memcpy(tmp, b + from, k);
-            insert_bytes(b, len, lo + fuzz_below(rng, span + 1), tmp, k);
-        }
-        break;
-    default: /* a boundary byte */
-        if (span) {
-            static const uint8_t bytes[] = { 0, 1, 0x7f, 0x80, 0xff };
-            b[lo + fuzz_below(rng, span)] = bytes[fuzz_below(rng, sizeof bytes)];
-        }
-        break;
-    }
+    fuzz_mutate(rng, b, len, FUZZ_MAX_INPUT, 4, lengths, sizeof lengths / sizeof lengths[0]);
 }
 
 static void fuzz_run(const uint8_t *b, size_t len, uint64_t seed)

@@ -12,8 +12,8 @@
  *
  * zab_fuzz_session_check() reports a violation as a message; the target
  * zab_fuzz_session() aborts on one. Built with -DZAB_LIBFUZZER it is a
- * libFuzzer target; with -DZAB_FUZZ_MAIN it replays files named on the
- * command line (or stdin).
+ * libFuzzer target (which also replays the files named on its command
+ * line).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -279,39 +279,5 @@ int zab_fuzz_session(const uint8_t *data, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
     return zab_fuzz_session(data, len);
-}
-#endif
-
-#ifdef ZAB_FUZZ_MAIN
-/* Replay inputs: each file named, or stdin when none is. */
-static int fuzz_replay(FILE *f)
-{
-    zab_buf in = { 0 };
-    uint8_t chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (zab_buf_append(&in, chunk, n)) {
-            zab_buf_free(&in);
-            return 1;
-        }
-    zab_fuzz_session(in.data, in.len);
-    zab_buf_free(&in);
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    if (argc < 2) return fuzz_replay(stdin);
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) {
-            perror(argv[i]);
-            return 1;
-        }
-        int rc = fuzz_replay(f);
-        fclose(f);
-        if (rc) return rc;
-    }
-    return 0;
 }
 #endif
