@@ -89,15 +89,15 @@ $(SHARED): $(LIB_PIC)
 
 examples: $(EXAMPLES) $(ZABD)
 
-$(BUILD)/zabd: $(ZABD_DEPS) $(STATIC) include/zab.h
+$(BUILD)/zabd: $(ZABD_DEPS) $(STATIC) $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Iinclude $(ZABD_SRC) -o $@ $(LDFLAGS_ALL) $(STATIC) -lpthread
 
-$(BUILD)/examples/%: examples/%.c $(STATIC) include/zab.h
+$(BUILD)/examples/%: examples/%.c $(STATIC) $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Iinclude $< -o $@ $(LDFLAGS_ALL) $(STATIC) -lpthread
 
-$(BUILD)/tests/helpers/%.o: tests/helpers/%.c $(wildcard tests/*.h tests/helpers/*.h) include/zab.h
+$(BUILD)/tests/helpers/%.o: tests/helpers/%.c $(wildcard tests/*.h tests/helpers/*.h) $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
@@ -146,7 +146,7 @@ bench: $(BENCHES)
 install: lib $(ZABD)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
-	install -m 644 include/zab.h include/zab_sim.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/zab.h include/zab_zk.h include/zab_sim.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libzab.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libzab.so.$(SOVERSION)
@@ -160,7 +160,7 @@ install: lib $(ZABD)
 	install -m 644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
-	rm -f $(DESTDIR)$(INCLUDEDIR)/zab.h $(DESTDIR)$(INCLUDEDIR)/zab_sim.h $(DESTDIR)$(LIBDIR)/libzab.* \
+	rm -f $(DESTDIR)$(INCLUDEDIR)/zab.h $(DESTDIR)$(INCLUDEDIR)/zab_sim.h $(DESTDIR)$(INCLUDEDIR)/zab_zk.h $(DESTDIR)$(LIBDIR)/libzab.* \
 	    $(DESTDIR)$(PKGCONFIGDIR)/zab.pc $(DESTDIR)$(BINDIR)/zabd
 	for f in man/man1/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$f); done
 	for f in man/man3/*.3; do rm -f $(DESTDIR)$(MANDIR)/man3/$$(basename $$f); done
